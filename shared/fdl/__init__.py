@@ -1,0 +1,1 @@
+"""Reading FDL documents: loading text with positions and reporting problems with locations."""

@@ -1,0 +1,60 @@
+"""JSON values as the engines handle them: plain dicts, lists, strings, numbers, booleans, None.
+
+Values are never mutated in place once they exist, so states can share them without copying.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["JSON", "dumps", "json_size", "json_type_name", "parse_json_object"]
+
+JSON = Any
+"""A JSON-shaped Python value."""
+
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def dumps(value: JSON) -> str:
+    """Compact JSON text, as stored and sent over the wire."""
+    return _encoder.encode(value)
+
+
+def json_size(value: JSON) -> int:
+    """Size in bytes of the value as compact UTF-8 JSON: what the payload limits measure."""
+    text = _encoder.encode(value)
+    # Most payloads are ASCII, where characters and bytes agree; only encode when needed.
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def parse_json_object(text: str, what: str) -> dict[str, Any]:
+    """Parse ``text`` as a JSON object or raise ValueError with a message naming ``what``."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a JSON object, not {json_type_name(value)}")
+    return value
+
+
+def json_type_name(value: JSON) -> str:
+    """The JSON name of a value's type, with its article, for messages ("an array")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
