@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.errors import FlowError
 
-__all__ = ["ExecutionResult", "ExecutionStatus"]
+__all__ = ["ExecutionInfo", "ExecutionResult", "ExecutionStatus", "HistoryEvent"]
 
 
 class ExecutionStatus(enum.Enum):
@@ -49,3 +49,39 @@ class ExecutionResult:
             "ErrorCode": self.error.code if self.error else None,
             "ErrorMessage": self.error.cause if self.error else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionInfo:
+    """A Standard execution as DescribeExecution/ListExecutions show it."""
+
+    name: str
+    flow_name: str
+    flow_revision: int
+    status: ExecutionStatus
+    input: str
+    """JSON text."""
+    output: str | None = None
+    """JSON text when Succeeded."""
+    error_code: str | None = None
+    error_message: str | None = None
+    started_at: float = 0.0
+    """Unix seconds, UTC."""
+    stopped_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One event of a Standard execution's history (GetExecutionHistory)."""
+
+    event_id: int
+    """1, 2, 3 ... in order, without gaps, per execution."""
+    type: str
+    """CloudFlow's event type: ExecutionStarted, StepEntered, TaskScheduled, ..."""
+    step_name: str
+    time: float
+    """Unix seconds, UTC."""
+    detail: str
+    """JSON text: the event's input, output or error."""
+    schedule_event_id: int = 0
+    """For task events: the id of the TaskScheduled event they belong to; else 0."""

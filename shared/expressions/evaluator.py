@@ -23,7 +23,6 @@ from shared.expressions.errors import ExpressionRuntimeError
 from shared.expressions.functions import FUNCTIONS
 from shared.expressions.operators import (
     BINARY_OPERATIONS,
-    ORDERINGS,
     compare_error,
     logic_error,
     negate,
@@ -201,11 +200,21 @@ def _lower_path(root: str, steps: tuple[_Step, ...]) -> Evaluator:
 
         return two_fields
 
+    field_steps = tuple((key, node) for key, node in steps if isinstance(key, str))
+    if len(field_steps) == len(steps):
+
+        def fields(variables: Mapping[str, Any], entropy: Entropy) -> Any:
+            value = variables.get(root)
+            for key, node in field_steps:
+                # _get_field turns null into null, so a missing level needs no extra test.
+                value = value.get(key) if type(value) is dict else _get_field(value, key, node)
+            return value
+
+        return fields
+
     def walk(variables: Mapping[str, Any], entropy: Entropy) -> Any:
         value = variables.get(root)
         for key, node in steps:
-            if value is None:
-                return None
             if isinstance(key, str):
                 value = value.get(key) if type(value) is dict else _get_field(value, key, node)
             elif type(value) is list:
@@ -410,34 +419,90 @@ def _compare_constant(
 
         return not_equal
     constant_type = type(constant)
-    if constant_type is not str and constant_type is not int and constant_type is not float:
+    if constant_type is str:
+        accepted: tuple[type, type] = (str, str)
+    elif constant_type is int or constant_type is float:
+        accepted = (int, float)
+    else:
         return None  # an ordering with null or a boolean: the general rule reports it
-    compare = ORDERINGS[_MIRRORED[symbol] if constant_on_left else symbol]
-    wanted_string = constant_type is str
 
     def fail(value: Any) -> ExpressionRuntimeError:
         if constant_on_left:
             return compare_error(symbol, constant, value)
         return compare_error(symbol, value, constant)
 
-    if wanted_string:
+    # With the literal on the left, "1000 < x" is evaluated as "x > 1000".
+    effective = _MIRRORED[symbol] if constant_on_left else symbol
+    return _ORDERED_WITH_CONSTANT[effective](get, constant, accepted, fail)
 
-        def ordered_string(variables: Mapping[str, Any], entropy: Entropy) -> bool:
-            value = get(variables, entropy)
-            if type(value) is str:
-                return compare(value, constant)
-            raise fail(value)
 
-        return ordered_string
+_Fail = Callable[[Any], ExpressionRuntimeError]
 
-    def ordered_number(variables: Mapping[str, Any], entropy: Entropy) -> bool:
+
+# One closure per operator, so that the comparison itself is inline Python rather than a
+# call through the operator module: these run in every Choice condition.
+def _less(get: Evaluator, constant: Any, accepted: tuple[type, type], fail: _Fail) -> Evaluator:
+    first_type, second_type = accepted
+
+    def less(variables: Mapping[str, Any], entropy: Entropy) -> Any:
         value = get(variables, entropy)
         value_type = type(value)
-        if value_type is int or value_type is float:
-            return compare(value, constant)
+        if value_type is first_type or value_type is second_type:
+            return value < constant
         raise fail(value)
 
-    return ordered_number
+    return less
+
+
+def _less_equal(
+    get: Evaluator, constant: Any, accepted: tuple[type, type], fail: _Fail
+) -> Evaluator:
+    first_type, second_type = accepted
+
+    def less_equal(variables: Mapping[str, Any], entropy: Entropy) -> Any:
+        value = get(variables, entropy)
+        value_type = type(value)
+        if value_type is first_type or value_type is second_type:
+            return value <= constant
+        raise fail(value)
+
+    return less_equal
+
+
+def _greater(get: Evaluator, constant: Any, accepted: tuple[type, type], fail: _Fail) -> Evaluator:
+    first_type, second_type = accepted
+
+    def greater(variables: Mapping[str, Any], entropy: Entropy) -> Any:
+        value = get(variables, entropy)
+        value_type = type(value)
+        if value_type is first_type or value_type is second_type:
+            return value > constant
+        raise fail(value)
+
+    return greater
+
+
+def _greater_equal(
+    get: Evaluator, constant: Any, accepted: tuple[type, type], fail: _Fail
+) -> Evaluator:
+    first_type, second_type = accepted
+
+    def greater_equal(variables: Mapping[str, Any], entropy: Entropy) -> Any:
+        value = get(variables, entropy)
+        value_type = type(value)
+        if value_type is first_type or value_type is second_type:
+            return value >= constant
+        raise fail(value)
+
+    return greater_equal
+
+
+_ORDERED_WITH_CONSTANT: Final = {
+    "<": _less,
+    "<=": _less_equal,
+    ">": _greater,
+    ">=": _greater_equal,
+}
 
 
 def _equals_constant(get: Evaluator, constant: Any) -> Evaluator:
