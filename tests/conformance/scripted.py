@@ -14,8 +14,13 @@ from gateway.integrations import FunctionError, FunctionRegistry
 class ScriptedFunctions:
     """Each function plays its list of steps: call n takes step n, the last step repeats."""
 
-    def __init__(self, scripts: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(
+        self,
+        scripts: dict[str, list[dict[str, Any]]],
+        on_callback: Callable[[dict[str, Any], Any], None] | None = None,
+    ) -> None:
         self.scripts = scripts
+        self.on_callback = on_callback
         self.calls: Counter[str] = Counter()
         self.events: dict[str, list[Any]] = {}
 
@@ -38,6 +43,9 @@ class ScriptedFunctions:
             if step.get("echo"):
                 return event
             if "callback" in step:
+                if self.on_callback is None:
+                    raise AssertionError(f"{name}: a callback step needs a reporter (Standard mode only)")
+                self.on_callback(step, event)
                 return {"accepted": True}
             return copy.deepcopy(step.get("return"))
 
