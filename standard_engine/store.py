@@ -17,11 +17,9 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["Batch", "ExecutionRow", "Store"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Batch", "ExecutionRow", "SchemaTooNew", "Store"]
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS plans (
     flow_name TEXT NOT NULL, revision INTEGER NOT NULL, definition TEXT NOT NULL,
@@ -45,6 +43,16 @@ CREATE TABLE IF NOT EXISTS frames (
     execution_id INTEGER NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (execution_id, key)) WITHOUT ROWID;
 """
+
+MIGRATIONS: tuple[str, ...] = (
+    _SCHEMA_V1,
+    # 2: a child execution started by a parent's FNF:StartExecution task remembers the
+    # parent task's token, to report its end to it.
+    "ALTER TABLE executions ADD COLUMN parent_token TEXT;",
+)
+"""Schema version N is reached by running MIGRATIONS[N-1]; PRAGMA user_version holds N."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
 
 _EXECUTION_COLUMNS = (
     "id, flow_name, name, revision, status, input, output, error_code, error_message, "
@@ -100,13 +108,16 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
+        """Open the file, creating it or bringing an older schema up to date."""
         writer = await _connect(path)
-        await writer.executescript(_SCHEMA)
-        await writer.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        await writer.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('token_secret', ?)", (secrets.token_bytes(32),)
-        )
-        await writer.commit()
+        try:
+            await _migrate(writer)
+            await writer.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('token_secret', ?)", (secrets.token_bytes(32),)
+            )
+        except BaseException:
+            await writer.close()
+            raise
         reader = await _connect(path)
         return cls(writer, reader)
 
@@ -270,6 +281,35 @@ class Store:
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(await self._reader.execute_fetchall(sql, params))
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer version of CloudFlow."""
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    """Run the migrations the file has not had, each in its own transaction."""
+    rows = await db.execute_fetchall("PRAGMA user_version")
+    version = int(next(iter(rows))[0])
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the database has schema version {version}, but this version of CloudFlow reads up to "
+            f"{SCHEMA_VERSION}; upgrade CloudFlow or use another database file"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[number - 1]):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {number}")
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
 
 
 async def _connect(path: str | Path) -> aiosqlite.Connection:

@@ -370,3 +370,68 @@ States:
     repeated = sum(calls.values()) - 1000
     # Only iterations in flight when the engine stopped (at most MaxConcurrency) run twice.
     assert 0 <= repeated <= 40, (first_round, repeated)
+
+
+async def test_stop_during_a_wait_cancels_its_timer(harness: Harness) -> None:
+    engine = await harness.open()
+    await harness.start(WAIT_30_DAYS, "stop-wait")
+    await settle()
+    info = await engine.stop_execution("flow", "stop-wait", "", "")
+    assert info.status is ExecutionStatus.STOPPED and info.error_code == "FnF.Stopped"
+    harness.clock.advance(31 * DAY)
+    await settle()
+    events, _ = await engine.get_execution_history("flow", "stop-wait", 100, "")
+    assert [e.type for e in events][-1] == "ExecutionStopped"
+    assert "StepExited" not in [e.type for e in events]
+
+
+async def test_stop_during_a_map_cancels_every_iteration(harness: Harness) -> None:
+    flow = """
+Type: StateMachine
+Name: mapstop
+SpecVersion: v1
+StartAt: Each
+States:
+  - Type: Map
+    Name: Each
+    ItemsPath: $Input.items
+    MaxConcurrency: 3
+    Processor:
+      StartAt: Call
+      States:
+        - Type: Task
+          Name: Call
+          Action: FC:InvokeFunction
+          Parameters:
+            functionName: slow
+            body:
+              n.$: $Input
+          End: true
+    End: true
+"""
+    started: list[int] = []
+    cancelled: list[int] = []
+
+    @harness.function("slow")
+    async def slow(event: dict[str, int]) -> dict[str, int]:
+        started.append(event["n"])
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(event["n"])
+            raise
+        return event
+
+    engine = await harness.open()
+    await harness.start(flow, "stop-map", {"items": list(range(10))})
+    while len(started) < 3:
+        await asyncio.sleep(0.01)
+    info = await engine.stop_execution("flow", "stop-map", "Cancelled", "enough")
+    assert info.status is ExecutionStatus.STOPPED
+    for _ in range(100):
+        if len(cancelled) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert sorted(cancelled) == sorted(started) and len(started) == 3
+    await settle()
+    assert len(started) == 3  # no further iteration started after the stop
