@@ -18,7 +18,15 @@ from typing import Any
 
 from shared import errors
 from shared.errors import FlowError
-from shared.outcomes import Advance, Failed, RetryAfter, RunBranches, RunIterations, RunTask, WaitUntil
+from shared.outcomes import (
+    Advance,
+    Failed,
+    RetryAfter,
+    RunBranches,
+    RunIterations,
+    RunTask,
+    WaitUntil,
+)
 from shared.plan import State
 from shared.ports import TaskMode
 from shared.results import ExecutionStatus
@@ -26,7 +34,6 @@ from shared.states.map import MapState
 from shared.states.parallel import ParallelState
 from shared.states.task import TaskState
 from shared.values import dumps
-
 from standard_engine import history
 from standard_engine.model import Children, Execution, Frame, PendingTask, Phase
 from standard_engine.store import Batch
@@ -114,7 +121,13 @@ class Driver:
 
     def start(self, ex: Execution, tick: Tick) -> None:
         self._emit(ex, tick, history.EXECUTION_STARTED, "", {"input": ex.run.execution_input})
-        root = Frame(key="", scope=ex.plan.scope, state_index=ex.plan.scope.start, phase=Phase.ENTER, data=ex.run.execution_input)
+        root = Frame(
+            key="",
+            scope=ex.plan.scope,
+            state_index=ex.plan.scope.start,
+            phase=Phase.ENTER,
+            data=ex.run.execution_input,
+        )
         ex.frames[""] = root
         tick.save(ex, root)
         tick.effects.append(ArmTimer(ex.deadline, ex.id, "", TimerKind.DEADLINE))
@@ -133,12 +146,24 @@ class Driver:
             elif frame.phase is Phase.TASK:
                 assert frame.task is not None
                 # At-least-once: the outcome of this call was never committed; call again.
-                tick.effects.append(Dispatch(ex, frame.key, frame.task, frame.state.name, sum(frame.retries)))
+                tick.effects.append(
+                    Dispatch(ex, frame.key, frame.task, frame.state.name, sum(frame.retries))
+                )
                 if frame.task.deadline is not None:
-                    tick.effects.append(ArmTimer(frame.task.deadline, ex.id, frame.key, TimerKind.TASK))
+                    tick.effects.append(
+                        ArmTimer(frame.task.deadline, ex.id, frame.key, TimerKind.TASK)
+                    )
         self._drain(tick)
 
-    def task_finished(self, ex: Execution, key: str, task_id: int, result: Any, error: FlowError | None, tick: Tick) -> None:
+    def task_finished(
+        self,
+        ex: Execution,
+        key: str,
+        task_id: int,
+        result: Any,
+        error: FlowError | None,
+        tick: Tick,
+    ) -> None:
         frame = self._waiting_task(ex, key, task_id)
         if frame is None or frame.task is None:
             return  # a late answer for a task that timed out, was stopped or was superseded
@@ -148,13 +173,21 @@ class Driver:
             return
         self._complete_task(ex, frame, result, error, tick)
 
-    def report(self, ex: Execution, claims: TokenClaims, output: Any, error: FlowError | None, tick: Tick) -> int:
+    def report(
+        self, ex: Execution, claims: TokenClaims, output: Any, error: FlowError | None, tick: Tick
+    ) -> int:
         """A ReportTaskSucceeded/Failed; returns the id of the event it recorded."""
         frame = self._waiting_task(ex, claims.frame, claims.task_id)
-        if frame is None or frame.task is None or frame.task.mode is not TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
+        if (
+            frame is None
+            or frame.task is None
+            or frame.task.mode is not TaskMode.WAIT_FOR_CUSTOM_CALLBACK
+        ):
             from shared.errors import TaskNotWaiting
 
-            raise TaskNotWaiting("the task of this token is no longer waiting for a report (it finished, timed out or was retried)")
+            raise TaskNotWaiting(
+                "the task of this token is no longer waiting for a report (it finished, timed out or was retried)"
+            )
         tick.effects.append(CancelTask(ex, frame.key))
         return self._complete_task(ex, frame, output, error, tick)
 
@@ -170,7 +203,16 @@ class Driver:
         if kind == TimerKind.DEADLINE:
             if due == ex.deadline:
                 limit = ex.deadline - ex.started_at
-                self.finish(ex, ExecutionStatus.TIMED_OUT, None, FlowError(errors.TIMEOUT, f"the execution did not finish within its limit of {limit:g} seconds"), tick)
+                self.finish(
+                    ex,
+                    ExecutionStatus.TIMED_OUT,
+                    None,
+                    FlowError(
+                        errors.TIMEOUT,
+                        f"the execution did not finish within its limit of {limit:g} seconds",
+                    ),
+                    tick,
+                )
             return
         frame = ex.frames.get(key)
         if frame is None:
@@ -178,14 +220,31 @@ class Driver:
         if kind == TimerKind.WAIT and frame.phase is Phase.WAIT and frame.due == due:
             frame.due = None
             state = frame.state
-            self._run(ex, frame, state.finish(frame.state_input, frame.state_input, ex.run, sum(frame.retries)), tick)
+            self._run(
+                ex,
+                frame,
+                state.finish(frame.state_input, frame.state_input, ex.run, sum(frame.retries)),
+                tick,
+            )
         elif kind == TimerKind.RETRY and frame.phase is Phase.RETRY and frame.due == due:
             frame.phase, frame.due = Phase.ENTER, None
             self._run(ex, frame, None, tick)
-        elif kind == TimerKind.TASK and frame.phase is Phase.TASK and frame.task is not None and frame.task.deadline == due:
+        elif (
+            kind == TimerKind.TASK
+            and frame.phase is Phase.TASK
+            and frame.task is not None
+            and frame.task.deadline == due
+        ):
             task = frame.task
             cause = f"state '{frame.state.name}': the task did not finish within {task.timeout:g} seconds"
-            self._emit(ex, tick, history.TASK_TIMED_OUT, frame.state.name, {"error": errors.TIMEOUT, "cause": cause}, task.id)
+            self._emit(
+                ex,
+                tick,
+                history.TASK_TIMED_OUT,
+                frame.state.name,
+                {"error": errors.TIMEOUT, "cause": cause},
+                task.id,
+            )
             tick.effects.append(CancelTask(ex, frame.key))
             frame.task = None
             self._run(ex, frame, Failed(FlowError(errors.TIMEOUT, cause)), tick)
@@ -193,12 +252,21 @@ class Driver:
     def stop(self, ex: Execution, error: str, cause: str, tick: Tick) -> None:
         self.finish(ex, ExecutionStatus.STOPPED, None, FlowError(error, cause), tick)
 
-    def finish(self, ex: Execution, status: ExecutionStatus, output: Any, error: FlowError | None, tick: Tick) -> None:
+    def finish(
+        self,
+        ex: Execution,
+        status: ExecutionStatus,
+        output: Any,
+        error: FlowError | None,
+        tick: Tick,
+    ) -> None:
         """End the execution: its last event, its final row, and every call cancelled."""
         if ex.status is not ExecutionStatus.RUNNING:
             return
         event_type = history.EXECUTION_ENDED[status]
-        detail: dict[str, Any] = {"output": output} if error is None else {"error": error.code, "cause": error.cause}
+        detail: dict[str, Any] = (
+            {"output": output} if error is None else {"error": error.code, "cause": error.cause}
+        )
         self._emit(ex, tick, event_type, "", detail, force=True)
         ex.status = status
         output_text = dumps(output) if status is ExecutionStatus.SUCCEEDED else None
@@ -223,7 +291,9 @@ class Driver:
             if ex.status is ExecutionStatus.RUNNING and ex.frames.get(frame.key) is frame:
                 self._run(ex, frame, None, tick)
 
-    def _run(self, ex: Execution, frame: Frame, outcome: Advance | Failed | None, tick: Tick) -> None:
+    def _run(
+        self, ex: Execution, frame: Frame, outcome: Advance | Failed | None, tick: Tick
+    ) -> None:
         """Drive ``frame`` (and the parents it completes) until everything waits."""
         tick.touched[ex.id] = ex
         step: Continuation = (frame, outcome)
@@ -233,10 +303,21 @@ class Driver:
             step = self._step(ex, frame, outcome, tick)
             if ex.history_full and ex.status is ExecutionStatus.RUNNING:
                 limit = self._max_events
-                self.finish(ex, ExecutionStatus.FAILED, None, FlowError(errors.RUNTIME_ERROR, f"the execution reached its limit of {limit} history events"), tick)
+                self.finish(
+                    ex,
+                    ExecutionStatus.FAILED,
+                    None,
+                    FlowError(
+                        errors.RUNTIME_ERROR,
+                        f"the execution reached its limit of {limit} history events",
+                    ),
+                    tick,
+                )
         self._drain(tick)
 
-    def _step(self, ex: Execution, frame: Frame, outcome: Advance | Failed | None, tick: Tick) -> Continuation:
+    def _step(
+        self, ex: Execution, frame: Frame, outcome: Advance | Failed | None, tick: Tick
+    ) -> Continuation:
         state = frame.state
         if outcome is None:
             entered = self._enter(ex, frame, state, tick)
@@ -248,7 +329,9 @@ class Driver:
         return self._fail(ex, frame, outcome.error, tick)
 
     def _enter(self, ex: Execution, frame: Frame, state: State, tick: Tick) -> Any:
-        frame.entered_event = self._emit(ex, tick, history.STEP_ENTERED, state.name, {"input": frame.data})
+        frame.entered_event = self._emit(
+            ex, tick, history.STEP_ENTERED, state.name, {"input": frame.data}
+        )
         frame.state_input = None
         token = None
         if isinstance(state, TaskState) and state.mode is TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
@@ -288,16 +371,27 @@ class Driver:
             detail["caught"] = True
             self._emit(ex, tick, history.STEP_FAILED, state.name, detail)
             return self._advance(ex, frame, recovery, tick)
-        self._emit(ex, tick, history.STEP_FAILED, state.name, {"error": recovery.error.code, "cause": recovery.error.cause})
+        self._emit(
+            ex,
+            tick,
+            history.STEP_FAILED,
+            state.name,
+            {"error": recovery.error.code, "cause": recovery.error.cause},
+        )
         return self._frame_failed(ex, frame, recovery.error, tick)
 
-    def _block(self, ex: Execution, frame: Frame, state: State, effect: Any, tick: Tick) -> Continuation:
+    def _block(
+        self, ex: Execution, frame: Frame, state: State, effect: Any, tick: Tick
+    ) -> Continuation:
         match effect:
             case RunTask():
                 return self._schedule_task(ex, frame, effect, tick)
             case WaitUntil():
                 if effect.instant <= tick.now:
-                    return (frame, state.finish(effect.input, effect.input, ex.run, sum(frame.retries)))
+                    return (
+                        frame,
+                        state.finish(effect.input, effect.input, ex.run, sum(frame.retries)),
+                    )
                 frame.phase, frame.due, frame.state_input = Phase.WAIT, effect.instant, effect.input
                 tick.effects.append(ArmTimer(effect.instant, ex.id, frame.key, TimerKind.WAIT))
                 return None
@@ -309,18 +403,35 @@ class Driver:
                 assert isinstance(state, MapState)
                 if not effect.items:
                     return (frame, state.finish_items(effect.input, [], ex.run, sum(frame.retries)))
-                return self._start_children(ex, frame, effect.input, effect.items, effect.max_concurrency, tick)
+                return self._start_children(
+                    ex, frame, effect.input, effect.items, effect.max_concurrency, tick
+                )
         raise AssertionError(f"unexpected outcome {effect!r}")
 
-    def _schedule_task(self, ex: Execution, frame: Frame, effect: RunTask, tick: Tick) -> Continuation:
+    def _schedule_task(
+        self, ex: Execution, frame: Frame, effect: RunTask, tick: Tick
+    ) -> Continuation:
         state = frame.state
-        detail = {"action": effect.action, "parameters": effect.parameters, "taskMode": effect.mode.value, "timeout": effect.timeout_seconds}
+        detail = {
+            "action": effect.action,
+            "parameters": effect.parameters,
+            "taskMode": effect.mode.value,
+            "timeout": effect.timeout_seconds,
+        }
         task_id = self._emit(ex, tick, history.TASK_SCHEDULED, state.name, detail)
         deadline = tick.now + effect.timeout_seconds if effect.timeout_seconds else None
         token = None
         if effect.mode is TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
             token = self._tokens.issue(TokenClaims(ex.id, frame.key, task_id))
-        task = PendingTask(task_id, effect.action, effect.parameters, effect.mode, effect.timeout_seconds, deadline, token)
+        task = PendingTask(
+            task_id,
+            effect.action,
+            effect.parameters,
+            effect.mode,
+            effect.timeout_seconds,
+            deadline,
+            token,
+        )
         frame.phase, frame.task, frame.state_input = Phase.TASK, task, effect.input
         self._emit(ex, tick, history.TASK_STARTED, state.name, {}, task_id)
         tick.effects.append(Dispatch(ex, frame.key, task, state.name, sum(frame.retries)))
@@ -328,32 +439,58 @@ class Driver:
             tick.effects.append(ArmTimer(deadline, ex.id, frame.key, TimerKind.TASK))
         return None
 
-    def _complete_task(self, ex: Execution, frame: Frame, result: Any, error: FlowError | None, tick: Tick) -> int:
+    def _complete_task(
+        self, ex: Execution, frame: Frame, result: Any, error: FlowError | None, tick: Tick
+    ) -> int:
         task = frame.task
         assert task is not None
         state = frame.state
         frame.task = None
         if error is not None:
-            event_id = self._emit(ex, tick, history.TASK_FAILED, state.name, {"error": error.code, "cause": error.cause}, task.id)
+            event_id = self._emit(
+                ex,
+                tick,
+                history.TASK_FAILED,
+                state.name,
+                {"error": error.code, "cause": error.cause},
+                task.id,
+            )
             self._run(ex, frame, Failed(error), tick)
         else:
-            event_id = self._emit(ex, tick, history.TASK_SUCCEEDED, state.name, {"output": result}, task.id)
-            self._run(ex, frame, state.finish(frame.state_input, result, ex.run, sum(frame.retries)), tick)
+            event_id = self._emit(
+                ex, tick, history.TASK_SUCCEEDED, state.name, {"output": result}, task.id
+            )
+            self._run(
+                ex, frame, state.finish(frame.state_input, result, ex.run, sum(frame.retries)), tick
+            )
         return event_id
 
     def _waiting_task(self, ex: Execution, key: str, task_id: int) -> Frame | None:
         frame = ex.frames.get(key)
-        if frame is None or frame.phase is not Phase.TASK or frame.task is None or frame.task.id != task_id:
+        if (
+            frame is None
+            or frame.phase is not Phase.TASK
+            or frame.task is None
+            or frame.task.id != task_id
+        ):
             return None
         return frame
 
     # -- branches and iterations -------------------------------------------------------
 
     def _start_children(
-        self, ex: Execution, frame: Frame, state_input: Any, inputs: list[Any], concurrency: int, tick: Tick
+        self,
+        ex: Execution,
+        frame: Frame,
+        state_input: Any,
+        inputs: list[Any],
+        concurrency: int,
+        tick: Tick,
     ) -> Continuation:
         frame.phase, frame.state_input = Phase.CHILDREN, state_input
-        frame.children = Children(frame.entered_event, len(inputs), max_concurrency=max(1, concurrency))
+        frame.children = Children(
+            frame.entered_event, len(inputs), max_concurrency=max(1, concurrency)
+        )
         if isinstance(frame.state, MapState):
             ex.items[frame.key] = inputs
             tick.batch.frames[(ex.id, _items_key(frame))] = dumps(inputs)
@@ -367,7 +504,8 @@ class Driver:
         position = children.started
         children.started += 1
         state = parent.state
-        scope = state.branches[position] if isinstance(state, ParallelState) else state.processor  # type: ignore[attr-defined]
+        assert isinstance(state, ParallelState | MapState)
+        scope = state.branches[position] if isinstance(state, ParallelState) else state.processor
         child = Frame(
             key=parent.child_key(position),
             scope=scope,
@@ -378,7 +516,11 @@ class Driver:
             position=position,
         )
         ex.frames[child.key] = child
-        entered = history.BRANCH_ENTERED if isinstance(state, ParallelState) else history.ITERATION_ENTERED
+        entered = (
+            history.BRANCH_ENTERED
+            if isinstance(state, ParallelState)
+            else history.ITERATION_ENTERED
+        )
         self._emit(ex, tick, entered, state.name, {"index": position, "input": child.data})
         tick.save(ex, child)
         tick.save(ex, parent)
@@ -393,7 +535,9 @@ class Driver:
         assert children is not None
         frame.phase, frame.data = Phase.DONE, output
         state = parent.state
-        exited = history.BRANCH_EXITED if isinstance(state, ParallelState) else history.ITERATION_EXITED
+        exited = (
+            history.BRANCH_EXITED if isinstance(state, ParallelState) else history.ITERATION_EXITED
+        )
         self._emit(ex, tick, exited, state.name, {"index": frame.position, "output": output})
         children.done += 1
         tick.save(ex, parent)
@@ -409,14 +553,24 @@ class Driver:
         assert isinstance(state, MapState)
         return (parent, state.finish_items(parent.state_input, outputs, ex.run, retry_count))
 
-    def _frame_failed(self, ex: Execution, frame: Frame, error: FlowError, tick: Tick) -> Continuation:
+    def _frame_failed(
+        self, ex: Execution, frame: Frame, error: FlowError, tick: Tick
+    ) -> Continuation:
         if frame.parent is None:
             self.finish(ex, ExecutionStatus.FAILED, None, error, tick)
             return None
         parent = ex.frames[frame.parent]
         state = parent.state
-        exited = history.BRANCH_EXITED if isinstance(state, ParallelState) else history.ITERATION_EXITED
-        self._emit(ex, tick, exited, state.name, {"index": frame.position, "error": error.code, "cause": error.cause})
+        exited = (
+            history.BRANCH_EXITED if isinstance(state, ParallelState) else history.ITERATION_EXITED
+        )
+        self._emit(
+            ex,
+            tick,
+            exited,
+            state.name,
+            {"index": frame.position, "error": error.code, "cause": error.cause},
+        )
         # The first failure stops every sibling still running (DESIGN.md §3).
         self._drop_children(ex, parent, tick)
         return (parent, Failed(error))
@@ -443,14 +597,24 @@ class Driver:
     # -- history -----------------------------------------------------------------------
 
     def _emit(
-        self, ex: Execution, tick: Tick, event_type: str, step: str, detail: dict[str, Any], schedule_id: int = 0, *, force: bool = False
+        self,
+        ex: Execution,
+        tick: Tick,
+        event_type: str,
+        step: str,
+        detail: dict[str, Any],
+        schedule_id: int = 0,
+        *,
+        force: bool = False,
     ) -> int:
         event_id = ex.next_event_id
         if event_id > self._max_events and not force:
             ex.history_full = True
             return event_id
         ex.next_event_id = event_id + 1
-        tick.batch.events.append((ex.id, event_id, event_type, step, tick.now, dumps(detail), schedule_id))
+        tick.batch.events.append(
+            (ex.id, event_id, event_type, step, tick.now, dumps(detail), schedule_id)
+        )
         tick.touched[ex.id] = ex
         return event_id
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import heapq
 import itertools
 import logging
@@ -47,7 +48,6 @@ from shared.plan import ExecutionMode, FlowPlan
 from shared.ports import Entropy, SystemEntropy, TaskInvoker, TaskMode, TaskRequest
 from shared.results import ExecutionInfo, ExecutionStatus, HistoryEvent
 from shared.values import dumps, json_size, parse_json_object
-
 from standard_engine.clock import EngineClock, SystemClock
 from standard_engine.driver import ITEMS_SUFFIX, ArmTimer, CancelTask, Dispatch, Driver, Tick
 from standard_engine.model import Execution, Frame, scopes_of
@@ -148,7 +148,9 @@ class StandardEngine:
             asyncio.create_task(self._timer_loop(), name="cloudflow-standard-timers"),
         ]
         if self._retention is not None:
-            self._background.append(asyncio.create_task(self._retention_loop(), name="cloudflow-standard-retention"))
+            self._background.append(
+                asyncio.create_task(self._retention_loop(), name="cloudflow-standard-retention")
+            )
         await self._recover()
 
     async def close(self) -> None:
@@ -176,7 +178,7 @@ class StandardEngine:
                 log.exception("cannot resume execution %s of flow %s", row.name, row.flow_name)
                 continue
             self._adopt(execution)
-            await self._submit(lambda tick, ex=execution: self._driver_().resume(ex, tick), wait=False)
+            await self._submit(functools.partial(self._resume, execution), wait=False)
         if rows:
             log.info("resumed %d running executions", len(rows))
 
@@ -185,7 +187,17 @@ class StandardEngine:
         if definition is None:
             raise RuntimeError("its flow revision is missing from the plans table")
         plan = self._plan(row.flow_name, row.revision, definition)
-        execution = self._new_execution(row.id, row.flow_name, row.name, row.revision, plan, parse_json_object(row.input, "input"), row.input, row.started_at, row.deadline)
+        execution = self._new_execution(
+            row.id,
+            row.flow_name,
+            row.name,
+            row.revision,
+            plan,
+            parse_json_object(row.input, "input"),
+            row.input,
+            row.started_at,
+            row.deadline,
+        )
         execution.next_event_id = row.next_event_id
         execution.run.globals = parse_json_object(row.globals, "globals")
         for key, body in await self._store.frames_of(row.id):
@@ -198,7 +210,12 @@ class StandardEngine:
     # -- the public API (the gateway's StandardBackend) ---------------------------------
 
     async def start_execution(
-        self, flow_name: str, revision: int, definition: str, execution_name: str | None, input_json: str
+        self,
+        flow_name: str,
+        revision: int,
+        definition: str,
+        execution_name: str | None,
+        input_json: str,
     ) -> ExecutionInfo:
         """Start an execution; idempotent for the name of a running one."""
         self._check_open()
@@ -213,13 +230,17 @@ class StandardEngine:
             raise InvalidArgument(str(exc)) from None
         size = json_size(execution_input)
         if size > self._limits.max_payload_bytes:
-            raise PayloadTooLarge(f"the execution input is {size} bytes, over the limit of {self._limits.max_payload_bytes} bytes")
+            raise PayloadTooLarge(
+                f"the execution input is {size} bytes, over the limit of {self._limits.max_payload_bytes} bytes"
+            )
         plan = self._plan(flow_name, revision, definition)
         running = self._by_name.get((flow_name, name))
         if running is not None:
             return self._info(running)
         if await self._store.execution(flow_name, name) is not None:
-            raise ExecutionAlreadyExists(f"execution '{name}' of flow '{flow_name}' already exists and has finished; use another name")
+            raise ExecutionAlreadyExists(
+                f"execution '{name}' of flow '{flow_name}' already exists and has finished; use another name"
+            )
         input_text = dumps(execution_input)
 
         def apply(tick: Tick) -> ExecutionInfo:
@@ -227,13 +248,40 @@ class StandardEngine:
             if existing is not None:
                 return self._info(existing)
             if (flow_name, name) in self._recently_finished:
-                raise ExecutionAlreadyExists(f"execution '{name}' of flow '{flow_name}' already exists and has finished; use another name")
+                raise ExecutionAlreadyExists(
+                    f"execution '{name}' of flow '{flow_name}' already exists and has finished; use another name"
+                )
             self._next_id += 1
             now = tick.now
-            execution = self._new_execution(self._next_id, flow_name, name, revision, plan, execution_input, input_text, now, now + plan.timeout_seconds)
+            execution = self._new_execution(
+                self._next_id,
+                flow_name,
+                name,
+                revision,
+                plan,
+                execution_input,
+                input_text,
+                now,
+                now + plan.timeout_seconds,
+            )
             tick.batch.plans[(flow_name, revision)] = definition
             tick.batch.new_executions.append(
-                (execution.id, flow_name, name, revision, "Running", input_text, None, None, None, now, None, execution.deadline, 1, "{}")
+                (
+                    execution.id,
+                    flow_name,
+                    name,
+                    revision,
+                    "Running",
+                    input_text,
+                    None,
+                    None,
+                    None,
+                    now,
+                    None,
+                    execution.deadline,
+                    1,
+                    "{}",
+                )
             )
             self._adopt(execution)
             self._driver_().start(execution, tick)
@@ -242,7 +290,9 @@ class StandardEngine:
         result: ExecutionInfo = await self._submit(apply)
         return result
 
-    async def describe_execution(self, flow_name: str, execution_name: str, wait_seconds: float = 0) -> ExecutionInfo:
+    async def describe_execution(
+        self, flow_name: str, execution_name: str, wait_seconds: float = 0
+    ) -> ExecutionInfo:
         row = await self._store.execution(flow_name, execution_name)
         if row is None:
             raise ExecutionNotFound(f"flow '{flow_name}' has no execution named '{execution_name}'")
@@ -258,7 +308,9 @@ class StandardEngine:
             row = await self._store.execution(flow_name, execution_name) or row
         return _info_from_row(row)
 
-    async def stop_execution(self, flow_name: str, execution_name: str, error: str, cause: str) -> ExecutionInfo:
+    async def stop_execution(
+        self, flow_name: str, execution_name: str, error: str, cause: str
+    ) -> ExecutionInfo:
         self._check_open()
         if len(error) > 128 or len(cause) > 4096:
             raise InvalidArgument("error may have at most 128 characters and cause at most 4096")
@@ -269,7 +321,9 @@ class StandardEngine:
         def apply(tick: Tick) -> None:
             execution = self._running.get(row.id)
             if execution is not None:
-                self._driver_().stop(execution, error or "FnF.Stopped", cause or "the execution was stopped", tick)
+                self._driver_().stop(
+                    execution, error or "FnF.Stopped", cause or "the execution was stopped", tick
+                )
 
         await self._submit(apply)
         return await self.describe_execution(flow_name, execution_name)
@@ -352,7 +406,9 @@ class StandardEngine:
     def _reported_execution(self, execution_id: int) -> Execution:
         execution = self._running.get(execution_id)
         if execution is None or execution.status is not ExecutionStatus.RUNNING:
-            raise TaskNotWaiting("the execution of this task token has finished; the report changes nothing")
+            raise TaskNotWaiting(
+                "the execution of this task token has finished; the report changes nothing"
+            )
         return execution
 
     @property
@@ -363,8 +419,12 @@ class StandardEngine:
 
     async def _submit(self, apply: Callable[[Tick], T], *, wait: bool = True) -> T:
         if self._failure is not None:
-            raise ServiceError("the standard engine stopped after a storage failure; restart the server") from self._failure
-        reply: asyncio.Future[Any] | None = asyncio.get_running_loop().create_future() if wait else None
+            raise ServiceError(
+                "the standard engine stopped after a storage failure; restart the server"
+            ) from self._failure
+        reply: asyncio.Future[Any] | None = (
+            asyncio.get_running_loop().create_future() if wait else None
+        )
         self._inbox.put_nowait(_Input(apply, reply))
         if reply is None:
             return None  # type: ignore[return-value]
@@ -394,7 +454,11 @@ class StandardEngine:
                 self._failure = exc
                 for reply, _, _ in replies:
                     if reply is not None and not reply.done():
-                        reply.set_exception(ServiceError("the standard engine could not store the change; retry later"))
+                        reply.set_exception(
+                            ServiceError(
+                                "the standard engine could not store the change; retry later"
+                            )
+                        )
                 raise
             self._perform(tick)
             for reply, value, error in replies:
@@ -410,7 +474,16 @@ class StandardEngine:
             if isinstance(effect, Dispatch):
                 self._dispatch(effect)
             elif isinstance(effect, ArmTimer):
-                heapq.heappush(self._timers, (effect.due, next(self._timer_seq), effect.execution_id, effect.frame, effect.kind))
+                heapq.heappush(
+                    self._timers,
+                    (
+                        effect.due,
+                        next(self._timer_seq),
+                        effect.execution_id,
+                        effect.frame,
+                        effect.kind,
+                    ),
+                )
                 self._timer_wake.set()
             elif isinstance(effect, CancelTask):
                 task = effect.execution.running_tasks.pop(effect.frame, None)
@@ -442,9 +515,13 @@ class StandardEngine:
         previous = execution.running_tasks.pop(effect.frame, None)
         if previous is not None:
             previous.cancel()
-        execution.running_tasks[effect.frame] = asyncio.create_task(self._invoke(execution, effect.frame, task.id, request))
+        execution.running_tasks[effect.frame] = asyncio.create_task(
+            self._invoke(execution, effect.frame, task.id, request)
+        )
 
-    async def _invoke(self, execution: Execution, frame: str, task_id: int, request: TaskRequest) -> None:
+    async def _invoke(
+        self, execution: Execution, frame: str, task_id: int, request: TaskRequest
+    ) -> None:
         self.invocations += 1
         result: Any = None
         error: FlowError | None = None
@@ -453,12 +530,20 @@ class StandardEngine:
         except FlowFailure as failure:
             error = failure.error
         except Exception as exc:  # a crash inside an integration fails the task, not the engine
-            error = FlowError(errors.TASK_FAILED, f"state '{request.state_name}': {type(exc).__name__}: {exc}")
+            error = FlowError(
+                errors.TASK_FAILED, f"state '{request.state_name}': {type(exc).__name__}: {exc}"
+            )
         if request.mode is not TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
             try:
                 json_size(result)
             except (TypeError, ValueError) as exc:
-                result, error = None, FlowError(errors.TASK_FAILED, f"state '{request.state_name}': the result is not JSON ({exc})")
+                result, error = (
+                    None,
+                    FlowError(
+                        errors.TASK_FAILED,
+                        f"state '{request.state_name}': the result is not JSON ({exc})",
+                    ),
+                )
         if execution.running_tasks.get(frame) is asyncio.current_task():
             del execution.running_tasks[frame]
         if self._closing:
@@ -483,8 +568,7 @@ class StandardEngine:
                 execution = self._running.get(execution_id)
                 if execution is not None:
                     await self._submit(
-                        lambda tick, ex=execution, f=frame, k=kind, at=instant: self._driver_().timer_fired(ex, f, k, at, tick),
-                        wait=False,
+                        functools.partial(self._fire, execution, frame, kind, instant), wait=False
                     )
             self._timer_wake.clear()
             delay = timers[0][0] - self._clock.now() if timers else None
@@ -495,6 +579,14 @@ class StandardEngine:
         while True:
             removed = await self._store.purge_finished(self._clock.now() - self._retention, 500)
             await asyncio.sleep(0.1 if removed else 60.0)
+
+    def _resume(self, execution: Execution, tick: Tick) -> None:
+        self._driver_().resume(execution, tick)
+
+    def _fire(
+        self, execution: Execution, frame: str, kind: str, instant: float, tick: Tick
+    ) -> None:
+        self._driver_().timer_fired(execution, frame, kind, instant, tick)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -507,7 +599,16 @@ class StandardEngine:
         return plan
 
     def _new_execution(
-        self, execution_id: int, flow_name: str, name: str, revision: int, plan: FlowPlan, execution_input: Any, input_text: str, started: float, deadline: float
+        self,
+        execution_id: int,
+        flow_name: str,
+        name: str,
+        revision: int,
+        plan: FlowPlan,
+        execution_input: Any,
+        input_text: str,
+        started: float,
+        deadline: float,
     ) -> Execution:
         run = RunContext(
             execution_name=name,
@@ -561,7 +662,9 @@ class StandardEngine:
         if self._closing:
             raise ServiceError("the standard engine is shutting down")
         if self._failure is not None:
-            raise ServiceError("the standard engine stopped after a storage failure; restart the server")
+            raise ServiceError(
+                "the standard engine stopped after a storage failure; restart the server"
+            )
 
     def _driver_(self) -> Driver:
         assert self._driver is not None
@@ -611,7 +714,9 @@ def _parse_json(text: str, what: str) -> Any:
     try:
         return json.loads(text) if text.strip() else None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise ValueError(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
 
 
 def _json_list(text: str) -> list[Any]:
@@ -623,4 +728,8 @@ def _json_list(text: str) -> list[Any]:
 
 
 def _rfc3339(instant: float) -> str:
-    return datetime.fromtimestamp(instant, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (
+        datetime.fromtimestamp(instant, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )

@@ -121,7 +121,13 @@ class Frame:
                 },
                 "children": None
                 if self.children is None
-                else [self.children.activation, self.children.total, self.children.started, self.children.done, self.children.max_concurrency],
+                else [
+                    self.children.activation,
+                    self.children.total,
+                    self.children.started,
+                    self.children.done,
+                    self.children.max_concurrency,
+                ],
                 "parent": self.parent,
                 "position": self.position,
                 "entered": self.entered_event,
@@ -145,7 +151,13 @@ class Frame:
             task=None
             if task is None
             else PendingTask(
-                task["id"], task["action"], task["parameters"], TaskMode(task["mode"]), task["timeout"], task["deadline"], task["token"]
+                task["id"],
+                task["action"],
+                task["parameters"],
+                TaskMode(task["mode"]),
+                task["timeout"],
+                task["deadline"],
+                task["token"],
             ),
             children=None if children is None else Children(*children),
             parent=raw["parent"],

@@ -92,11 +92,20 @@ class Batch:
     progress: dict[int, int] = field(default_factory=dict)
     """execution id → its next event id."""
     globals: dict[int, str] = field(default_factory=dict)
-    finished: dict[int, tuple[str, str | None, str | None, str | None, float]] = field(default_factory=dict)
+    finished: dict[int, tuple[str, str | None, str | None, str | None, float]] = field(
+        default_factory=dict
+    )
     """execution id → (status, output, error code, error message, stopped at); drops its frames."""
 
     def __bool__(self) -> bool:
-        return bool(self.new_executions or self.events or self.frames or self.finished or self.plans or self.globals)
+        return bool(
+            self.new_executions
+            or self.events
+            or self.frames
+            or self.finished
+            or self.plans
+            or self.globals
+        )
 
 
 class Store:
@@ -113,7 +122,8 @@ class Store:
         try:
             await _migrate(writer)
             await writer.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('token_secret', ?)", (secrets.token_bytes(32),)
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('token_secret', ?)",
+                (secrets.token_bytes(32),),
             )
         except BaseException:
             await writer.close()
@@ -148,8 +158,16 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     batch.events,
                 )
-            upserts = [(eid, key, body) for (eid, key), body in batch.frames.items() if body is not None and eid not in batch.finished]
-            deletes = [(eid, key) for (eid, key), body in batch.frames.items() if body is None and eid not in batch.finished]
+            upserts = [
+                (eid, key, body)
+                for (eid, key), body in batch.frames.items()
+                if body is not None and eid not in batch.finished
+            ]
+            deletes = [
+                (eid, key)
+                for (eid, key), body in batch.frames.items()
+                if body is None and eid not in batch.finished
+            ]
             if upserts:
                 await db.executemany(
                     "INSERT INTO frames (execution_id, key, body) VALUES (?, ?, ?) "
@@ -157,7 +175,9 @@ class Store:
                     upserts,
                 )
             if deletes:
-                await db.executemany("DELETE FROM frames WHERE execution_id = ? AND key = ?", deletes)
+                await db.executemany(
+                    "DELETE FROM frames WHERE execution_id = ? AND key = ?", deletes
+                )
             if batch.progress:
                 await db.executemany(
                     "UPDATE executions SET next_event_id = ? WHERE id = ?",
@@ -165,7 +185,8 @@ class Store:
                 )
             if batch.globals:
                 await db.executemany(
-                    "UPDATE executions SET globals = ? WHERE id = ?", [(g, eid) for eid, g in batch.globals.items()]
+                    "UPDATE executions SET globals = ? WHERE id = ?",
+                    [(g, eid) for eid, g in batch.globals.items()],
                 )
             if batch.finished:
                 await db.executemany(
@@ -173,7 +194,9 @@ class Store:
                     "WHERE id = ?",
                     [(*values, eid) for eid, values in batch.finished.items()],
                 )
-                await db.executemany("DELETE FROM frames WHERE execution_id = ?", [(eid,) for eid in batch.finished])
+                await db.executemany(
+                    "DELETE FROM frames WHERE execution_id = ?", [(eid,) for eid in batch.finished]
+                )
             await db.commit()
         except BaseException:
             await db.rollback()
@@ -183,7 +206,8 @@ class Store:
         """Delete up to ``limit`` executions that finished before the instant; returns how many."""
         db = self._writer
         rows = await db.execute_fetchall(
-            "SELECT id FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? LIMIT ?", (stopped_before, limit)
+            "SELECT id FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? LIMIT ?",
+            (stopped_before, limit),
         )
         ids = [(row[0],) for row in rows]
         if not ids:
@@ -207,23 +231,35 @@ class Store:
         return int(await self._one("SELECT COALESCE(MAX(id), 0) FROM executions", ()))
 
     async def running_executions(self) -> list[ExecutionRow]:
-        rows = await self._rows(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE status = 'Running' ORDER BY id")
+        rows = await self._rows(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE status = 'Running' ORDER BY id"
+        )
         return [ExecutionRow(*row) for row in rows]
 
     async def frames_of(self, execution_id: int) -> list[tuple[str, str]]:
-        rows = await self._rows("SELECT key, body FROM frames WHERE execution_id = ?", (execution_id,))
+        rows = await self._rows(
+            "SELECT key, body FROM frames WHERE execution_id = ?", (execution_id,)
+        )
         return [(row[0], row[1]) for row in rows]
 
     async def plan_definition(self, flow_name: str, revision: int) -> str | None:
-        row = await self._row("SELECT definition FROM plans WHERE flow_name = ? AND revision = ?", (flow_name, revision))
+        row = await self._row(
+            "SELECT definition FROM plans WHERE flow_name = ? AND revision = ?",
+            (flow_name, revision),
+        )
         return None if row is None else str(row[0])
 
     async def execution(self, flow_name: str, name: str) -> ExecutionRow | None:
-        row = await self._row(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE flow_name = ? AND name = ?", (flow_name, name))
+        row = await self._row(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE flow_name = ? AND name = ?",
+            (flow_name, name),
+        )
         return None if row is None else ExecutionRow(*row)
 
     async def execution_by_id(self, execution_id: int) -> ExecutionRow | None:
-        row = await self._row(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE id = ?", (execution_id,))
+        row = await self._row(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE id = ?", (execution_id,)
+        )
         return None if row is None else ExecutionRow(*row)
 
     async def list_executions(
@@ -261,7 +297,9 @@ class Store:
         )
         return [ExecutionRow(*row) for row in await self._rows(sql, (*params, limit))]
 
-    async def events(self, execution_id: int, after_event_id: int, limit: int) -> list[tuple[Any, ...]]:
+    async def events(
+        self, execution_id: int, after_event_id: int, limit: int
+    ) -> list[tuple[Any, ...]]:
         return await self._rows(
             "SELECT event_id, type, step_name, time, detail, schedule_event_id FROM events "
             "WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?",
@@ -276,7 +314,7 @@ class Store:
     async def _row(self, sql: str, params: Sequence[Any]) -> Any:
         # Read every row and close the cursor: a statement left open would hold its read
         # transaction, and with it an old snapshot of the database, for later queries.
-        rows = await self._reader.execute_fetchall(sql, params)
+        rows = list(await self._reader.execute_fetchall(sql, params))
         return rows[0] if rows else None
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -289,8 +327,8 @@ class SchemaTooNew(RuntimeError):
 
 async def _migrate(db: aiosqlite.Connection) -> None:
     """Run the migrations the file has not had, each in its own transaction."""
-    rows = await db.execute_fetchall("PRAGMA user_version")
-    version = int(next(iter(rows))[0])
+    rows = list(await db.execute_fetchall("PRAGMA user_version"))
+    version = int(rows[0][0])
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(
             f"the database has schema version {version}, but this version of CloudFlow reads up to "
@@ -321,5 +359,3 @@ async def _connect(path: str | Path) -> aiosqlite.Connection:
     await db.execute("PRAGMA busy_timeout = 10000")
     await db.execute("PRAGMA foreign_keys = OFF")
     return db
-
-

@@ -33,17 +33,25 @@ class TaskTokens:
         self._secret = secret
 
     def issue(self, claims: TokenClaims) -> str:
-        payload = json.dumps([claims.execution_id, claims.frame, claims.task_id], separators=(",", ":")).encode()
+        payload = json.dumps(
+            [claims.execution_id, claims.frame, claims.task_id], separators=(",", ":")
+        ).encode()
         body = _b64(payload)
-        signature = _b64(hmac.new(self._secret, f"{_VERSION}.{body}".encode(), hashlib.sha256).digest())
+        signature = _b64(
+            hmac.new(self._secret, f"{_VERSION}.{body}".encode(), hashlib.sha256).digest()
+        )
         return f"{_VERSION}.{body}.{signature}"
 
     def verify(self, token: str) -> TokenClaims:
         """The claims of a genuine token; raises InvalidArgument for anything else."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != _VERSION or len(token) > 4096:
-            raise InvalidArgument("the task token is malformed; use the token from $Context.Current.TaskToken")
-        expected = _b64(hmac.new(self._secret, f"{_VERSION}.{parts[1]}".encode(), hashlib.sha256).digest())
+            raise InvalidArgument(
+                "the task token is malformed; use the token from $Context.Current.TaskToken"
+            )
+        expected = _b64(
+            hmac.new(self._secret, f"{_VERSION}.{parts[1]}".encode(), hashlib.sha256).digest()
+        )
         if not hmac.compare_digest(expected, parts[2]):
             raise InvalidArgument("the task token is not valid: its signature does not match")
         try:

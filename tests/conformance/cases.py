@@ -42,7 +42,10 @@ def load_cases() -> list[Case]:
     cases = []
     for path in sorted(CASES_DIR.rglob("*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        runs = tuple(Run(r.get("input", {}), r.get("expect", {}), r.get("calls")) for r in raw.get("runs") or [])
+        runs = tuple(
+            Run(r.get("input", {}), r.get("expect", {}), r.get("calls"))
+            for r in raw.get("runs") or []
+        )
         invalid = raw.get("invalid")
         cases.append(
             Case(

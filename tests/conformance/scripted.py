@@ -44,7 +44,9 @@ class ScriptedFunctions:
                 return event
             if "callback" in step:
                 if self.on_callback is None:
-                    raise AssertionError(f"{name}: a callback step needs a reporter (Standard mode only)")
+                    raise AssertionError(
+                        f"{name}: a callback step needs a reporter (Standard mode only)"
+                    )
                 self.on_callback(step, event)
                 return {"accepted": True}
             return copy.deepcopy(step.get("return"))

@@ -29,7 +29,9 @@ def test_repo_copy_matches_shared_conformance_cases() -> None:
             copy = CASES_DIR / path.relative_to(SHARED_DIR)
             if copy.is_file() and copy.read_bytes() != path.read_bytes():
                 differences.append(f"content differs: {copy}")
-    assert not differences, "tests/conformance/cases is out of date:\n" + "\n".join(sorted(set(differences)))
+    assert not differences, "tests/conformance/cases is out of date:\n" + "\n".join(
+        sorted(set(differences))
+    )
 
 
 def test_cases_load() -> None:

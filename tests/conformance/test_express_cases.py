@@ -14,7 +14,9 @@ from tests.conformance.scripted import ScriptedFunctions
 CASES = [case for case in load_cases() if case.runs and "express" in case.modes]
 
 
-def check_result(case: Case, index: int, summary: dict, calls: dict[str, int], expect_calls: dict | None) -> None:  # type: ignore[type-arg]
+def check_result(
+    case: Case, index: int, summary: dict, calls: dict[str, int], expect_calls: dict | None
+) -> None:  # type: ignore[type-arg]
     expect = case.runs[index].expect
     where = f"{case.id} run {index}"
     assert summary["Status"] == expect["status"], f"{where}: {show(summary)}"
@@ -28,9 +30,13 @@ def check_result(case: Case, index: int, summary: dict, calls: dict[str, int], e
     if "cause" in expect:
         assert summary["ErrorMessage"] == expect["cause"], f"{where}: {show(summary)}"
     if "cause_contains" in expect:
-        assert expect["cause_contains"] in (summary["ErrorMessage"] or ""), f"{where}: {show(summary)}"
+        assert expect["cause_contains"] in (summary["ErrorMessage"] or ""), (
+            f"{where}: {show(summary)}"
+        )
     for name, count in (expect_calls or {}).items():
-        assert calls.get(name, 0) == count, f"{where}: {name} called {calls.get(name, 0)} times, expected {count}"
+        assert calls.get(name, 0) == count, (
+            f"{where}: {name} called {calls.get(name, 0)} times, expected {count}"
+        )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -52,7 +52,9 @@ async def test_case_on_standard_engine(case: Case, tmp_path: Path) -> None:
         engine = await StandardEngine.open(tmp_path / f"run{index}.db", router)
         reporter.engine = engine
         try:
-            await engine.start_execution(case.id, 1, case.definition, f"run-{index}", json.dumps(run.input))
+            await engine.start_execution(
+                case.id, 1, case.definition, f"run-{index}", json.dumps(run.input)
+            )
             info = await engine.describe_execution(case.id, f"run-{index}", wait_seconds=30)
             await asyncio.gather(*reporter.pending)
         finally:

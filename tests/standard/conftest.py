@@ -39,9 +39,19 @@ class Harness:
             await self.engine.close()
             self.engine = None
 
-    async def start(self, definition: str, name: str, value: Any = None, *, flow: str = "flow", revision: int = 1) -> Any:
+    async def start(
+        self,
+        definition: str,
+        name: str,
+        value: Any = None,
+        *,
+        flow: str = "flow",
+        revision: int = 1,
+    ) -> Any:
         assert self.engine is not None
-        return await self.engine.start_execution(flow, revision, definition, name, json.dumps(value or {}))
+        return await self.engine.start_execution(
+            flow, revision, definition, name, json.dumps(value or {})
+        )
 
     async def wait(self, name: str, *, flow: str = "flow", seconds: float = 10) -> Any:
         assert self.engine is not None

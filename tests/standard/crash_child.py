@@ -9,6 +9,7 @@ call is appended to CALLS_FILE so the test can count repeated calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -104,7 +105,9 @@ def plan(count: int) -> list[tuple[str, str, dict[str, object]]]:
     runs = []
     for i in range(count):
         kind = kinds[i % len(kinds)]
-        value: dict[str, object] = {"items": [i, i + 1, i + 2, i + 3, i + 4]} if kind == "mapper" else {"v": i}
+        value: dict[str, object] = (
+            {"items": [i, i + 1, i + 2, i + 3, i + 4]} if kind == "mapper" else {"v": i}
+        )
         runs.append((kind, f"{kind}-{i}", value))
     return runs
 
@@ -145,12 +148,12 @@ async def main(db: str, calls_file: str, count: int) -> int:
     try:
         runs = plan(count)
         for kind, name, value in runs:
-            try:
+            with contextlib.suppress(ExecutionAlreadyExists):
                 await engine.start_execution(kind, 1, FLOWS[kind], name, json.dumps(value))
-            except ExecutionAlreadyExists:
-                pass
         for kind, name, _ in runs:
-            while (await engine.describe_execution(kind, name, wait_seconds=30)).status is ExecutionStatus.RUNNING:
+            while (
+                await engine.describe_execution(kind, name, wait_seconds=30)
+            ).status is ExecutionStatus.RUNNING:
                 pass
     finally:
         await engine.close()

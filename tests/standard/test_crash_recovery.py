@@ -46,7 +46,9 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     connection = sqlite3.connect(db)
     rows = {
         name: (flow, status, output)
-        for flow, name, status, output in connection.execute("SELECT flow_name, name, status, output FROM executions")
+        for flow, name, status, output in connection.execute(
+            "SELECT flow_name, name, status, output FROM executions"
+        )
     }
     assert len(rows) == COUNT
     for kind, name, value in plan(COUNT):
@@ -59,7 +61,8 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
 
     for (execution_id,) in connection.execute("SELECT id FROM executions"):
         events = connection.execute(
-            "SELECT event_id, type FROM events WHERE execution_id = ? ORDER BY event_id", (execution_id,)
+            "SELECT event_id, type FROM events WHERE execution_id = ? ORDER BY event_id",
+            (execution_id,),
         ).fetchall()
         ids = [e[0] for e in events]
         types = [e[1] for e in events]
@@ -68,8 +71,12 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
         assert types[-1] == "ExecutionSucceeded" and types.count("ExecutionSucceeded") == 1
     assert connection.execute("SELECT COUNT(*) FROM frames").fetchone()[0] == 0
 
-    made = collections.Counter(line.split()[0] for line in calls.read_text().splitlines() if line.strip())
+    made = collections.Counter(
+        line.split()[0] for line in calls.read_text().splitlines() if line.strip()
+    )
     needed = sum(5 if kind == "mapper" else 1 for kind, _, _ in plan(COUNT) if kind != "retrier")
     repeated = made["double"] - needed
-    print(f"\n{KILLS} SIGKILLs: {made['double']} calls of 'double' for {needed} needed ({repeated} repeated after crashes)")
+    print(
+        f"\n{KILLS} SIGKILLs: {made['double']} calls of 'double' for {needed} needed ({repeated} repeated after crashes)"
+    )
     assert repeated >= 0

@@ -71,7 +71,9 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_a_thirty_day_wait_survives_a_restart_and_runs_in_virtual_time(harness: Harness) -> None:
+async def test_a_thirty_day_wait_survives_a_restart_and_runs_in_virtual_time(
+    harness: Harness,
+) -> None:
     await harness.open()
     await harness.start(WAIT_30_DAYS, "w1")
     harness.clock.advance(10 * DAY)
@@ -99,7 +101,9 @@ async def test_the_one_year_limit_times_the_execution_out(harness: Harness) -> N
     assert info.error_code == "FnF.Timeout"
 
 
-async def test_start_is_idempotent_for_a_running_name_and_refuses_a_finished_one(harness: Harness) -> None:
+async def test_start_is_idempotent_for_a_running_name_and_refuses_a_finished_one(
+    harness: Harness,
+) -> None:
     engine = await harness.open()
     first = await harness.start(WAIT_30_DAYS, "same")
     again = await harness.start(WAIT_30_DAYS, "same")
@@ -194,7 +198,11 @@ async def test_a_callback_token_stays_valid_across_a_restart(harness: Harness) -
     engine = await harness.open()
     await engine.report_task_failed(tokens[0], "Rejected", "over budget")
     info = await harness.wait("c2")
-    assert (info.status, info.error_code, info.error_message) == (ExecutionStatus.FAILED, "Rejected", "over budget")
+    assert (info.status, info.error_code, info.error_message) == (
+        ExecutionStatus.FAILED,
+        "Rejected",
+        "over budget",
+    )
 
 
 async def test_an_unfinished_task_is_called_again_after_a_restart(harness: Harness) -> None:
@@ -232,7 +240,9 @@ async def test_list_filters_and_pages_newest_first(harness: Harness) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        page, token = await engine.list_executions("flow", name_prefix="job-", page_size=3, page_token=token)
+        page, token = await engine.list_executions(
+            "flow", name_prefix="job-", page_size=3, page_token=token
+        )
         seen += [info.name for info in page]
         if not token:
             break
@@ -319,7 +329,9 @@ async def test_retention_purges_old_finished_executions(harness: Harness) -> Non
         await engine.describe_execution("flow", "old")
 
 
-async def test_a_restart_in_the_middle_of_a_large_map_redoes_only_unfinished_iterations(harness: Harness) -> None:
+async def test_a_restart_in_the_middle_of_a_large_map_redoes_only_unfinished_iterations(
+    harness: Harness,
+) -> None:
     flow = """
 Type: StateMachine
 Name: big

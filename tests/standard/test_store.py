@@ -51,11 +51,22 @@ async def test_a_database_of_schema_1_is_migrated_and_its_executions_resume(tmp_
         "VALUES (1, 'flow', 'old-run', 1, 'Running', '{\"a\":1}', 0, 1e12, 3, '{}')"
     )
     old.executemany(
-        "INSERT INTO events VALUES (1, ?, ?, ?, 0, '{}', 0)", [(1, "ExecutionStarted", ""), (2, "StepEntered", "Sleep")]
+        "INSERT INTO events VALUES (1, ?, ?, ?, 0, '{}', 0)",
+        [(1, "ExecutionStarted", ""), (2, "StepEntered", "Sleep")],
     )
     frame = {
-        "scope": "", "state": 0, "phase": "wait", "data": {"a": 1}, "input": {"a": 1}, "retries": [],
-        "due": 1000.0, "task": None, "children": None, "parent": None, "position": 0, "entered": 2,
+        "scope": "",
+        "state": 0,
+        "phase": "wait",
+        "data": {"a": 1},
+        "input": {"a": 1},
+        "retries": [],
+        "due": 1000.0,
+        "task": None,
+        "children": None,
+        "parent": None,
+        "position": 0,
+        "entered": 2,
     }
     old.execute("INSERT INTO frames VALUES (1, '', ?)", (json.dumps(frame),))
     old.commit()
@@ -72,7 +83,12 @@ async def test_a_database_of_schema_1_is_migrated_and_its_executions_resume(tmp_
     assert json.loads(info.output) == {"a": 1}
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    ids = [row[0] for row in db.execute("SELECT event_id FROM events WHERE execution_id = 1 ORDER BY event_id")]
+    ids = [
+        row[0]
+        for row in db.execute(
+            "SELECT event_id FROM events WHERE execution_id = 1 ORDER BY event_id"
+        )
+    ]
     assert ids == list(range(1, len(ids) + 1)) and len(ids) > 3
 
 
@@ -94,7 +110,10 @@ async def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
         await store.commit(good)
         # The second event reuses event id 1: the whole batch must roll back.
         bad = Batch(
-            events=[(1, 2, "StepEntered", "A", 0.0, "{}", 0), (1, 1, "Duplicate", "A", 0.0, "{}", 0)],
+            events=[
+                (1, 2, "StepEntered", "A", 0.0, "{}", 0),
+                (1, 1, "Duplicate", "A", 0.0, "{}", 0),
+            ],
             frames={(1, ""): "{}"},
             progress={1: 3},
         )
