@@ -46,7 +46,7 @@ from shared.expressions.syntax import (
     children,
     unparse,
 )
-from shared.expressions.values import as_integer, type_name
+from shared.expressions.values import as_integer, type_name, type_phrase
 from shared.ports import Entropy
 
 __all__ = ["Expression", "compile_expression"]
@@ -104,10 +104,6 @@ def _describe(node: Node) -> str:
     return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 3] + "..."
 
 
-def _article(name: str) -> str:
-    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
-
-
 # -- paths -------------------------------------------------------------------------------
 
 
@@ -119,7 +115,7 @@ def _get_field(value: Any, key: str, node: Field | Index) -> Any:
         return value.get(key)
     raise ExpressionRuntimeError(
         f"cannot read field '{key}' of {_describe(node.target)},"
-        f" which is {_article(type_name(value))}, not an object"
+        f" which is {type_phrase(value)}, not an object"
     )
 
 
@@ -143,7 +139,7 @@ def _get_index(value: Any, index: Any, node: Field | Index) -> Any:
             f" (indexing {_describe(node.target)})"
         )
     raise ExpressionRuntimeError(
-        f"cannot index {_describe(node.target)}, which is {_article(type_name(value))},"
+        f"cannot index {_describe(node.target)}, which is {type_phrase(value)},"
         " not an array or object"
     )
 
@@ -269,8 +265,12 @@ def _lower_array(items: tuple[Node, ...]) -> Evaluator:
     lowered = tuple(_lower(item) for item in items)
 
     # A new list on every evaluation: results must never share a list between runs.
+    # (A plain loop: a list comprehension costs a function call on Python 3.11.)
     def array(variables: Mapping[str, Any], entropy: Entropy) -> list[Any]:
-        return [item(variables, entropy) for item in lowered]
+        values = []
+        for item in lowered:
+            values.append(item(variables, entropy))
+        return values
 
     return array
 
@@ -324,8 +324,24 @@ def _lower_call(name: str, arguments: tuple[Evaluator, ...]) -> Evaluator:
 
         return call2
 
+    if len(arguments) == 3:
+        first, second, third = arguments
+
+        def call3(variables: Mapping[str, Any], entropy: Entropy) -> Any:
+            return implementation(
+                entropy,
+                first(variables, entropy),
+                second(variables, entropy),
+                third(variables, entropy),
+            )
+
+        return call3
+
     def call(variables: Mapping[str, Any], entropy: Entropy) -> Any:
-        return implementation(entropy, *[argument(variables, entropy) for argument in arguments])
+        values = []
+        for argument in arguments:
+            values.append(argument(variables, entropy))
+        return implementation(entropy, *values)
 
     return call
 

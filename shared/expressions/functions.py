@@ -49,13 +49,13 @@ class Function:
 
     def arity_text(self) -> str:
         """The accepted number of arguments, e.g. ``2 arguments`` or ``at least 1 argument``."""
-        count = self.min_arity
-        noun = "argument" if count == 1 else "arguments"
-        if self.max_arity is None:
-            return f"at least {count} {noun}"
-        if count == 0:
+        low, high = self.min_arity, self.max_arity
+        noun = "argument" if (high if high is not None else low) == 1 else "arguments"
+        if high is None:
+            return f"at least {low} {noun}"
+        if high == 0:
             return "no arguments"
-        return f"{count} {noun}"
+        return f"{low} {noun}" if low == high else f"{low} to {high} {noun}"
 
 
 # -- argument checks ---------------------------------------------------------------------
@@ -92,6 +92,10 @@ def _integer(name: str, position: int, value: Any) -> int:
     if integer is None:
         _wrong_type(name, position, "an integer", value)
     return integer
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _utf8(name: str, text: str) -> bytes:
@@ -162,7 +166,7 @@ def array_get_item(entropy: Entropy, array: Any, index: Any) -> Any:
     if not 0 <= position < len(items):
         _fail(
             "arrayGetItem",
-            f"index {position} is out of range for an array of {len(items)} elements",
+            f"index {position} is out of range for an array of {_count(len(items), 'element')}",
         )
     return items[position]
 
@@ -181,13 +185,13 @@ def format_(entropy: Entropy, template: Any, *arguments: Any) -> str:
     if len(pieces) - 1 != len(arguments):
         _fail(
             "format",
-            f"the template has {len(pieces) - 1} placeholder(s) '{{}}'"
-            f" but {len(arguments)} argument(s) follow it",
+            f"the template has {_count(len(pieces) - 1, 'placeholder')} '{{}}'"
+            f" but {_count(len(arguments), 'argument')} follow it",
         )
     parts = [pieces[0]]
-    for argument, piece in zip(arguments, pieces[1:], strict=True):
+    for position, argument in enumerate(arguments, 1):
         parts.append(argument if isinstance(argument, str) else to_json_text(argument, "format()"))
-        parts.append(piece)
+        parts.append(pieces[position])
     return "".join(parts)
 
 

@@ -29,33 +29,9 @@ VARIABLES: Final = frozenset({"$Input", "$Output", "$Context", "$Global", "$Item
 
 KEYWORDS: Final = frozenset({"true", "false", "null"})
 
-# Longest first, so that "<=" wins over "<".
-_OPERATORS: Final = (
-    "||",
-    "&&",
-    "==",
-    "!=",
-    "<=",
-    ">=",
-    "<",
-    ">",
-    "+",
-    "-",
-    "*",
-    "/",
-    "%",
-    "!",
-    "(",
-    ")",
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ".",
-    ":",
-)
-_OPERATOR_STARTS: Final = frozenset(op[0] for op in _OPERATORS)
+_TWO_CHARACTER_OPERATORS: Final = frozenset({"||", "&&", "==", "!=", "<=", ">="})
+_ONE_CHARACTER_OPERATORS: Final = frozenset("<>+-*/%!()[]{},.:")
+_OPERATOR_STARTS: Final = _ONE_CHARACTER_OPERATORS | {op[0] for op in _TWO_CHARACTER_OPERATORS}
 # JSON's whitespace; other Unicode spaces are more likely a paste accident than intent.
 _WHITESPACE: Final = frozenset(" \t\r\n")
 _DIGITS: Final = frozenset("0123456789")
@@ -75,6 +51,8 @@ _DOUBLED_HINTS: Final = {"=": "==", "&": "&&", "|": "||"}
 
 
 class TokenKind(enum.Enum):
+    """What a token is; operators and punctuation share one kind."""
+
     NUMBER = "number"
     STRING = "string"
     NAME = "name"
@@ -187,12 +165,16 @@ class _Lexer:
     def _operator(self) -> None:
         text = self._text
         start = self._pos
-        for op in _OPERATORS:
-            if text.startswith(op, start):
-                self._pos += len(op)
-                self._add(TokenKind.OPERATOR, start, None)
-                return
+        # Two characters first, so that "<=" wins over "<".
+        if text[start : start + 2] in _TWO_CHARACTER_OPERATORS:
+            self._pos += 2
+            self._add(TokenKind.OPERATOR, start, None)
+            return
         ch = text[start]
+        if ch in _ONE_CHARACTER_OPERATORS:
+            self._pos += 1
+            self._add(TokenKind.OPERATOR, start, None)
+            return
         hint = _DOUBLED_HINTS.get(ch)
         message = f"unexpected character '{ch}'"
         if hint is not None:

@@ -13,15 +13,16 @@ from typing import Any, Final
 
 from shared.expressions.errors import ExpressionRuntimeError
 from shared.expressions.values import (
+    INTEGER_LIMIT,
     check_float,
     check_integer,
     json_equal,
     type_name,
+    type_phrase,
 )
 
 __all__ = [
     "BINARY_OPERATIONS",
-    "ORDERINGS",
     "add",
     "compare_error",
     "divide",
@@ -35,6 +36,8 @@ __all__ = [
 
 BinaryOperation = Callable[[Any, Any], Any]
 
+_NEGATIVE_LIMIT: Final = -INTEGER_LIMIT
+
 
 def _numbers_error(symbol: str, left: Any, right: Any) -> ExpressionRuntimeError:
     return ExpressionRuntimeError(
@@ -47,7 +50,9 @@ def add(left: Any, right: Any) -> Any:
     left_type = type(left)
     right_type = type(right)
     if left_type is int and right_type is int:
-        return check_integer(left + right)
+        result = left + right
+        # Inlined check_integer: integer arithmetic is the hot path of most flows.
+        return result if _NEGATIVE_LIMIT < result < INTEGER_LIMIT else check_integer(result)
     if left_type is str and right_type is str:
         return left + right
     if (left_type is int or left_type is float) and (right_type is int or right_type is float):
@@ -61,7 +66,9 @@ def subtract(left: Any, right: Any) -> Any:
     left_type = type(left)
     right_type = type(right)
     if left_type is int and right_type is int:
-        return check_integer(left - right)
+        result = left - right
+        # Inlined check_integer: integer arithmetic is the hot path of most flows.
+        return result if _NEGATIVE_LIMIT < result < INTEGER_LIMIT else check_integer(result)
     if (left_type is int or left_type is float) and (right_type is int or right_type is float):
         return _float_result(operator.sub, left, right)
     raise _numbers_error("-", left, right)
@@ -72,7 +79,9 @@ def multiply(left: Any, right: Any) -> Any:
     right_type = type(right)
     if left_type is int and right_type is int:
         # Operands are below INTEGER_LIMIT, so even the largest product is quick to compute.
-        return check_integer(left * right)
+        result = left * right
+        # Inlined check_integer: integer arithmetic is the hot path of most flows.
+        return result if _NEGATIVE_LIMIT < result < INTEGER_LIMIT else check_integer(result)
     if (left_type is int or left_type is float) and (right_type is int or right_type is float):
         return _float_result(operator.mul, left, right)
     raise _numbers_error("*", left, right)
@@ -139,12 +148,8 @@ def not_(value: Any) -> bool:
 def logic_error(symbol: str, side: str, value: Any) -> ExpressionRuntimeError:
     """The error for a non-boolean operand of ``&&`` or ``||``."""
     return ExpressionRuntimeError(
-        f"'{symbol}' needs booleans, but its {side} side is {_article(type_name(value))}"
+        f"'{symbol}' needs booleans, but its {side} side is {type_phrase(value)}"
     )
-
-
-def _article(name: str) -> str:
-    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def compare_error(symbol: str, left: Any, right: Any) -> ExpressionRuntimeError:
@@ -171,7 +176,7 @@ def _not_equal(left: Any, right: Any) -> bool:
     return not json_equal(left, right)
 
 
-ORDERINGS: Final[dict[str, Callable[[Any, Any], bool]]] = {
+_ORDERINGS: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -187,6 +192,6 @@ BINARY_OPERATIONS: Final[dict[str, BinaryOperation]] = {
     "%": modulo,
     "==": json_equal,
     "!=": _not_equal,
-    **{symbol: _ordering(symbol, compare) for symbol, compare in ORDERINGS.items()},
+    **{symbol: _ordering(symbol, compare) for symbol, compare in _ORDERINGS.items()},
 }
 """Every binary operator except the short-circuiting ``&&`` and ``||``."""

@@ -24,11 +24,13 @@ __all__ = [
     "json_equal",
     "to_json_text",
     "type_name",
+    "type_phrase",
 ]
 
 INTEGER_LIMIT: Final = 10**4300
 """Integers that arithmetic produces must be smaller than this in magnitude (at most 4,300
 digits): beyond that Python refuses to convert them to text, so no JSON could hold them."""
+_NEGATIVE_LIMIT: Final = -INTEGER_LIMIT  # precomputed: negating it costs a big copy
 
 
 def type_name(value: Any) -> str:
@@ -47,6 +49,14 @@ def type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return kind.__name__
+
+
+def type_phrase(value: Any) -> str:
+    """``value``'s type with an article, for sentences: ``a number``, ``an array``, ``null``."""
+    name = type_name(value)
+    if name == "null":
+        return name
+    return ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def is_number(value: Any) -> bool:
@@ -70,7 +80,7 @@ def as_integer(value: Any) -> int | None:
 
 def check_integer(value: int) -> int:
     """Return ``value``, or raise if it is too large to be written as JSON text."""
-    if -INTEGER_LIMIT < value < INTEGER_LIMIT:
+    if _NEGATIVE_LIMIT < value < INTEGER_LIMIT:
         return value
     raise ExpressionRuntimeError("integer result is too large (more than 4300 digits)")
 
@@ -134,8 +144,14 @@ _ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, al
 
 def to_json_text(value: Any, where: str) -> str:
     """Compact JSON text of ``value`` (no spaces, non-ASCII kept); ``where`` names the caller."""
+    kind = type(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
     try:
-        return _ENCODER.encode(value)
+        # Integers are common in format() and much cheaper to write directly.
+        return str(value) if kind is int else _ENCODER.encode(value)
     except RecursionError:
         raise ExpressionRuntimeError(f"{where}: the value is nested too deeply") from None
     except (TypeError, ValueError) as exc:
