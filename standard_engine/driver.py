@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared import errors
-from shared.errors import FlowError
+from shared.errors import FlowError, TaskNotWaiting
 from shared.outcomes import (
     Advance,
     Failed,
@@ -35,13 +35,22 @@ from shared.states.parallel import ParallelState
 from shared.states.task import TaskState
 from shared.values import dumps
 from standard_engine import history
-from standard_engine.model import Children, Execution, Frame, PendingTask, Phase
+from standard_engine.model import CHILD_FLOW_ACTION, Children, Execution, Frame, PendingTask, Phase
 from standard_engine.store import Batch
 from standard_engine.tokens import TaskTokens, TokenClaims
 
 ITEMS_SUFFIX = "#items"
 
-__all__ = ["ITEMS_SUFFIX", "ArmTimer", "CancelTask", "Dispatch", "Driver", "Tick", "TimerKind"]
+__all__ = [
+    "ITEMS_SUFFIX",
+    "ArmTimer",
+    "CancelTask",
+    "Dispatch",
+    "Driver",
+    "ParentNotice",
+    "Tick",
+    "TimerKind",
+]
 
 Continuation = tuple[Frame, Advance | Failed | None] | None
 
@@ -50,6 +59,7 @@ class TimerKind:
     WAIT = "wait"
     RETRY = "retry"
     TASK = "task"
+    HEARTBEAT = "heartbeat"
     DEADLINE = "deadline"
 
 
@@ -78,6 +88,17 @@ class CancelTask:
     frame: str
 
 
+@dataclass(frozen=True, slots=True)
+class ParentNotice:
+    """A child flow ended: report it to the parent task that waits for it."""
+
+    child_id: int
+    token: str
+    status: ExecutionStatus
+    output: Any
+    error: FlowError | None
+
+
 @dataclass(slots=True)
 class Tick:
     """What one engine tick writes and then does."""
@@ -86,6 +107,7 @@ class Tick:
     batch: Batch = field(default_factory=Batch)
     effects: list[Dispatch | ArmTimer | CancelTask] = field(default_factory=list)
     finished: list[Execution] = field(default_factory=list)
+    notices: list[ParentNotice] = field(default_factory=list)
     dirty: dict[tuple[int, str], tuple[Execution, Frame | None]] = field(default_factory=dict)
     queue: deque[tuple[Execution, Frame]] = field(default_factory=deque)
     touched: dict[int, Execution] = field(default_factory=dict)
@@ -167,8 +189,9 @@ class Driver:
         frame = self._waiting_task(ex, key, task_id)
         if frame is None or frame.task is None:
             return  # a late answer for a task that timed out, was stopped or was superseded
-        if frame.task.mode is TaskMode.WAIT_FOR_CUSTOM_CALLBACK and error is None:
-            # The call only delivered the token; the state completes on a report.
+        if frame.task.completes_on_report and error is None:
+            # The call only delivered the token (or started the child flow); the state
+            # completes on a report.
             self._emit(ex, tick, history.TASK_SUBMITTED, frame.state.name, {}, frame.task.id)
             return
         self._complete_task(ex, frame, result, error, tick)
@@ -178,26 +201,25 @@ class Driver:
     ) -> int:
         """A ReportTaskSucceeded/Failed; returns the id of the event it recorded."""
         frame = self._waiting_task(ex, claims.frame, claims.task_id)
-        if (
-            frame is None
-            or frame.task is None
-            or frame.task.mode is not TaskMode.WAIT_FOR_CUSTOM_CALLBACK
-        ):
-            from shared.errors import TaskNotWaiting
-
+        if frame is None or frame.task is None or not frame.task.completes_on_report:
             raise TaskNotWaiting(
                 "the task of this token is no longer waiting for a report (it finished, timed out or was retried)"
             )
         tick.effects.append(CancelTask(ex, frame.key))
         return self._complete_task(ex, frame, output, error, tick)
 
-    def heartbeat(self, ex: Execution, claims: TokenClaims) -> int:
+    def heartbeat(self, ex: Execution, claims: TokenClaims, tick: Tick) -> int:
+        """A sign of life from whoever works on the task: its heartbeat deadline moves on."""
         frame = self._waiting_task(ex, claims.frame, claims.task_id)
         if frame is None or frame.task is None:
-            from shared.errors import TaskNotWaiting
-
             raise TaskNotWaiting("the task of this token is no longer running")
-        return frame.task.id
+        task = frame.task
+        if task.heartbeat is not None:
+            task.heartbeat_due = tick.now + task.heartbeat
+            tick.save(ex, frame)
+            tick.touched[ex.id] = ex
+            tick.effects.append(ArmTimer(task.heartbeat_due, ex.id, frame.key, TimerKind.HEARTBEAT))
+        return task.id
 
     def timer_fired(self, ex: Execution, key: str, kind: str, due: float, tick: Tick) -> None:
         if kind == TimerKind.DEADLINE:
@@ -229,6 +251,19 @@ class Driver:
         elif kind == TimerKind.RETRY and frame.phase is Phase.RETRY and frame.due == due:
             frame.phase, frame.due = Phase.ENTER, None
             self._run(ex, frame, None, tick)
+        elif (
+            kind == TimerKind.HEARTBEAT
+            and frame.phase is Phase.TASK
+            and frame.task is not None
+            and frame.task.heartbeat_due == due
+        ):
+            task = frame.task
+            cause = f"state '{frame.state.name}': no heartbeat for {task.heartbeat:g} seconds"
+            detail = {"error": errors.HEARTBEAT_TIMEOUT, "cause": cause}
+            self._emit(ex, tick, history.TASK_TIMED_OUT, frame.state.name, detail, task.id)
+            tick.effects.append(CancelTask(ex, frame.key))
+            frame.task = None
+            self._run(ex, frame, Failed(FlowError(errors.HEARTBEAT_TIMEOUT, cause)), tick)
         elif (
             kind == TimerKind.TASK
             and frame.phase is Phase.TASK
@@ -282,6 +317,8 @@ class Driver:
             tick.effects.append(CancelTask(ex, key))
         ex.frames.clear()
         tick.finished.append(ex)
+        if ex.parent_token is not None:
+            tick.notices.append(ParentNotice(ex.id, ex.parent_token, status, output, error))
 
     # -- driving a frame ---------------------------------------------------------------
 
@@ -334,7 +371,9 @@ class Driver:
         )
         frame.state_input = None
         token = None
-        if isinstance(state, TaskState) and state.mode is TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
+        if isinstance(state, TaskState) and _needs_token(
+            state.mode, state.action, state.heartbeat_seconds
+        ):
             # The TaskScheduled event is the next one: its id names this attempt.
             token = self._tokens.issue(TokenClaims(ex.id, frame.key, ex.next_event_id))
         return state.enter(frame.data, ex.run, sum(frame.retries), tick.now, token)
@@ -421,8 +460,9 @@ class Driver:
         task_id = self._emit(ex, tick, history.TASK_SCHEDULED, state.name, detail)
         deadline = tick.now + effect.timeout_seconds if effect.timeout_seconds else None
         token = None
-        if effect.mode is TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
+        if _needs_token(effect.mode, effect.action, effect.heartbeat_seconds):
             token = self._tokens.issue(TokenClaims(ex.id, frame.key, task_id))
+        heartbeat = effect.heartbeat_seconds
         task = PendingTask(
             task_id,
             effect.action,
@@ -431,12 +471,16 @@ class Driver:
             effect.timeout_seconds,
             deadline,
             token,
+            heartbeat,
+            tick.now + heartbeat if heartbeat else None,
         )
         frame.phase, frame.task, frame.state_input = Phase.TASK, task, effect.input
         self._emit(ex, tick, history.TASK_STARTED, state.name, {}, task_id)
         tick.effects.append(Dispatch(ex, frame.key, task, state.name, sum(frame.retries)))
         if deadline is not None:
             tick.effects.append(ArmTimer(deadline, ex.id, frame.key, TimerKind.TASK))
+        if task.heartbeat_due is not None:
+            tick.effects.append(ArmTimer(task.heartbeat_due, ex.id, frame.key, TimerKind.HEARTBEAT))
         return None
 
     def _complete_task(
@@ -617,6 +661,15 @@ class Driver:
         )
         tick.touched[ex.id] = ex
         return event_id
+
+
+def _needs_token(mode: TaskMode, action: str, heartbeat: float | None) -> bool:
+    """Tasks that someone outside reports on (callbacks, child flows, heartbeats) get a token."""
+    return (
+        mode is TaskMode.WAIT_FOR_CUSTOM_CALLBACK
+        or (mode is TaskMode.WAIT_FOR_SYSTEM_CALLBACK and action == CHILD_FLOW_ACTION)
+        or heartbeat is not None
+    )
 
 
 def _items_key(frame: Frame) -> str:

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import heapq
 import itertools
+import json
 import logging
 import re
 import uuid
@@ -49,7 +50,15 @@ from shared.ports import Entropy, SystemEntropy, TaskInvoker, TaskMode, TaskRequ
 from shared.results import ExecutionInfo, ExecutionStatus, HistoryEvent
 from shared.values import dumps, json_size, parse_json_object
 from standard_engine.clock import EngineClock, SystemClock
-from standard_engine.driver import ITEMS_SUFFIX, ArmTimer, CancelTask, Dispatch, Driver, Tick
+from standard_engine.driver import (
+    ITEMS_SUFFIX,
+    ArmTimer,
+    CancelTask,
+    Dispatch,
+    Driver,
+    ParentNotice,
+    Tick,
+)
 from standard_engine.model import Execution, Frame, scopes_of
 from standard_engine.store import ExecutionRow, Store
 from standard_engine.tokens import TaskTokens
@@ -181,6 +190,18 @@ class StandardEngine:
             await self._submit(functools.partial(self._resume, execution), wait=False)
         if rows:
             log.info("resumed %d running executions", len(rows))
+        for child in await self._store.unreported_children():
+            self._notify_parent(
+                ParentNotice(
+                    child.id,
+                    child.parent_token or "",
+                    ExecutionStatus(child.status),
+                    json.loads(child.output) if child.output is not None else None,
+                    FlowError(child.error_code, child.error_message or "")
+                    if child.error_code
+                    else None,
+                )
+            )
 
     async def _load(self, row: ExecutionRow) -> Execution:
         definition = await self._store.plan_definition(row.flow_name, row.revision)
@@ -199,6 +220,7 @@ class StandardEngine:
             row.deadline,
         )
         execution.next_event_id = row.next_event_id
+        execution.parent_token = row.parent_token
         execution.run.globals = parse_json_object(row.globals, "globals")
         for key, body in await self._store.frames_of(row.id):
             if key.endswith(ITEMS_SUFFIX):
@@ -216,8 +238,14 @@ class StandardEngine:
         definition: str,
         execution_name: str | None,
         input_json: str,
+        *,
+        parent_token: str | None = None,
     ) -> ExecutionInfo:
-        """Start an execution; idempotent for the name of a running one."""
+        """Start an execution; idempotent for the name of a running one.
+
+        ``parent_token`` makes it a child flow: when it ends, its result is reported to the
+        parent's task with that token (FNF:StartExecution in WaitForSystemCallback mode).
+        """
         self._check_open()
         name = execution_name or str(uuid.uuid4())
         if not EXECUTION_NAME.fullmatch(name):
@@ -281,8 +309,10 @@ class StandardEngine:
                     execution.deadline,
                     1,
                     "{}",
+                    parent_token,
                 )
             )
+            execution.parent_token = parent_token
             self._adopt(execution)
             self._driver_().start(execution, tick)
             return self._info(execution)
@@ -387,7 +417,9 @@ class StandardEngine:
         claims = self._tokens_().verify(task_token)
 
         def apply(tick: Tick) -> int:
-            return self._driver_().heartbeat(self._reported_execution(claims.execution_id), claims)
+            return self._driver_().heartbeat(
+                self._reported_execution(claims.execution_id), claims, tick
+            )
 
         result: int = await self._submit(apply)
         return result
@@ -489,6 +521,8 @@ class StandardEngine:
                 task = effect.execution.running_tasks.pop(effect.frame, None)
                 if task is not None:
                     task.cancel()
+        for notice in tick.notices:
+            self._notify_parent(notice)
         for execution in tick.finished:
             self._running.pop(execution.id, None)
             self._by_name.pop((execution.flow_name, execution.name), None)
@@ -579,6 +613,28 @@ class StandardEngine:
         while True:
             removed = await self._store.purge_finished(self._clock.now() - self._retention, 500)
             await asyncio.sleep(0.1 if removed else 60.0)
+
+    def _notify_parent(self, notice: ParentNotice) -> None:
+        """Report a child flow's end to its parent task, in a later tick (after its commit)."""
+
+        def apply(tick: Tick) -> None:
+            tick.batch.parents_notified.append(notice.child_id)
+            try:
+                claims = self._tokens_().verify(notice.token)
+                parent = self._reported_execution(claims.execution_id)
+            except ServiceError:
+                return  # the parent is gone or finished: nothing waits for this child any more
+            if notice.status is ExecutionStatus.SUCCEEDED:
+                output, error = notice.output, None
+            else:
+                output, error = (
+                    None,
+                    notice.error or FlowError(errors.TASK_FAILED, "the child flow did not succeed"),
+                )
+            with contextlib.suppress(TaskNotWaiting):
+                self._driver_().report(parent, claims, output, error, tick)
+
+        self._inbox.put_nowait(_Input(apply, None))
 
     def _resume(self, execution: Execution, tick: Tick) -> None:
         self._driver_().resume(execution, tick)

@@ -22,6 +22,9 @@ from shared.ports import TaskMode
 from shared.results import ExecutionStatus
 from shared.values import dumps
 
+CHILD_FLOW_ACTION = "FNF:StartExecution"
+"""A child flow in WaitForSystemCallback mode completes its parent's task when it ends."""
+
 __all__ = ["Children", "Execution", "Frame", "PendingTask", "Phase", "scopes_of"]
 
 
@@ -52,6 +55,16 @@ class PendingTask:
     timeout: float | None
     deadline: float | None
     token: str | None = None
+    heartbeat: float | None = None
+    """HeartbeatSeconds: the longest silence allowed between heartbeats."""
+    heartbeat_due: float | None = None
+
+    @property
+    def completes_on_report(self) -> bool:
+        """True when a report (not the call's own answer) completes the task."""
+        return self.mode is TaskMode.WAIT_FOR_CUSTOM_CALLBACK or (
+            self.mode is TaskMode.WAIT_FOR_SYSTEM_CALLBACK and self.action == CHILD_FLOW_ACTION
+        )
 
 
 @dataclass(slots=True)
@@ -118,6 +131,8 @@ class Frame:
                     "timeout": task.timeout,
                     "deadline": task.deadline,
                     "token": task.token,
+                    "heartbeat": task.heartbeat,
+                    "heartbeatDue": task.heartbeat_due,
                 },
                 "children": None
                 if self.children is None
@@ -211,3 +226,5 @@ class Execution:
     output_text: str | None = None
     error: FlowError | None = None
     stopped_at: float | None = None
+    parent_token: str | None = None
+    """Set for a child flow started by a parent's FNF:StartExecution task: its report goes there."""

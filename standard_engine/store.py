@@ -48,7 +48,8 @@ MIGRATIONS: tuple[str, ...] = (
     _SCHEMA_V1,
     # 2: a child execution started by a parent's FNF:StartExecution task remembers the
     # parent task's token, to report its end to it.
-    "ALTER TABLE executions ADD COLUMN parent_token TEXT;",
+    "ALTER TABLE executions ADD COLUMN parent_token TEXT;"
+    "CREATE INDEX executions_unreported ON executions (id) WHERE parent_token IS NOT NULL;",
 )
 """Schema version N is reached by running MIGRATIONS[N-1]; PRAGMA user_version holds N."""
 
@@ -56,7 +57,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 _EXECUTION_COLUMNS = (
     "id, flow_name, name, revision, status, input, output, error_code, error_message, "
-    "started_at, stopped_at, deadline, next_event_id, globals"
+    "started_at, stopped_at, deadline, next_event_id, globals, parent_token"
 )
 
 
@@ -76,6 +77,7 @@ class ExecutionRow:
     deadline: float
     next_event_id: int
     globals: str
+    parent_token: str | None = None
 
 
 @dataclass(slots=True)
@@ -92,6 +94,8 @@ class Batch:
     progress: dict[int, int] = field(default_factory=dict)
     """execution id → its next event id."""
     globals: dict[int, str] = field(default_factory=dict)
+    parents_notified: list[int] = field(default_factory=list)
+    """Child executions whose end has been reported to their parent task."""
     finished: dict[int, tuple[str, str | None, str | None, str | None, float]] = field(
         default_factory=dict
     )
@@ -149,7 +153,7 @@ class Store:
                 )
             if batch.new_executions:
                 await db.executemany(
-                    f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+                    f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 15)})",
                     batch.new_executions,
                 )
             if batch.events:
@@ -187,6 +191,11 @@ class Store:
                 await db.executemany(
                     "UPDATE executions SET globals = ? WHERE id = ?",
                     [(g, eid) for eid, g in batch.globals.items()],
+                )
+            if batch.parents_notified:
+                await db.executemany(
+                    "UPDATE executions SET parent_token = NULL WHERE id = ?",
+                    [(eid,) for eid in batch.parents_notified],
                 )
             if batch.finished:
                 await db.executemany(
@@ -233,6 +242,13 @@ class Store:
     async def running_executions(self) -> list[ExecutionRow]:
         rows = await self._rows(
             f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE status = 'Running' ORDER BY id"
+        )
+        return [ExecutionRow(*row) for row in rows]
+
+    async def unreported_children(self) -> list[ExecutionRow]:
+        """Child executions that ended without their parent task hearing of it (a crash between)."""
+        rows = await self._rows(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE parent_token IS NOT NULL AND status != 'Running'"
         )
         return [ExecutionRow(*row) for row in rows]
 
@@ -352,10 +368,12 @@ def _statements(script: str) -> list[str]:
 
 async def _connect(path: str | Path) -> aiosqlite.Connection:
     db = await aiosqlite.connect(str(path), isolation_level=None)
-    await db.execute("PRAGMA journal_mode = WAL")
+    # Every statement here is run to completion (execute_fetchall): a PRAGMA that returns
+    # a row and is left unread keeps a read transaction open, and with it a stale snapshot.
+    await db.execute_fetchall("PRAGMA journal_mode = WAL")
     # FULL: a committed transaction survives power loss, not only a process crash. Group
     # commit shares the fsync between every execution of a tick, which keeps it affordable.
-    await db.execute("PRAGMA synchronous = FULL")
-    await db.execute("PRAGMA busy_timeout = 10000")
-    await db.execute("PRAGMA foreign_keys = OFF")
+    await db.execute_fetchall("PRAGMA synchronous = FULL")
+    await db.execute_fetchall("PRAGMA busy_timeout = 10000")
+    await db.execute_fetchall("PRAGMA foreign_keys = OFF")
     return db

@@ -105,7 +105,23 @@ async def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path: Pa
 async def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "tx.db")
     try:
-        row = (1, "flow", "run", 1, "Running", "{}", None, None, None, 0.0, None, 1e9, 2, "{}")
+        row = (
+            1,
+            "flow",
+            "run",
+            1,
+            "Running",
+            "{}",
+            None,
+            None,
+            None,
+            0.0,
+            None,
+            1e9,
+            2,
+            "{}",
+            None,
+        )
         good = Batch(new_executions=[row], events=[(1, 1, "ExecutionStarted", "", 0.0, "{}", 0)])
         await store.commit(good)
         # The second event reuses event id 1: the whole batch must roll back.
