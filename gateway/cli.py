@@ -8,6 +8,21 @@
     Runs the flow in this process and prints one JSON object on the last line of stdout:
     ``{"Name", "Status", "Output", "ErrorCode", "ErrorMessage"}``. Exit 0 when the
     execution succeeded, 1 when it did not, 2 for a bad definition or a bad input.
+
+``cloudflow serve [--host H] [--port P] [--db PATH] ...``
+    Runs the server (gateway, flow store and engines in one process) until SIGTERM/SIGINT.
+    The first line on stdout is ``listening on HOST:PORT``. See ``cloudflow serve --help``.
+
+``cloudflow flow create|update|describe|list|delete ...``,
+``cloudflow exec start|start-sync|describe|stop|list|history ...``,
+``cloudflow task succeed|fail|heartbeat ...``
+    Call a server (``--server HOST:PORT``, default ``$CLOUDFLOW_SERVER`` or 127.0.0.1:50051;
+    bearer token from ``$CLOUDFLOW_TOKEN`` or ``--token-file``). Human-readable output by
+    default, one JSON document with ``--json``. Exit 0 on success; 1 when ``exec start-sync``
+    ran an execution that did not succeed; 2 for a bad argument or a request the server
+    rejected (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION,
+    RESOURCE_EXHAUSTED, UNAUTHENTICATED, ...); 3 when the server could not be reached or failed
+    (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN).
 """
 
 from __future__ import annotations
@@ -15,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -22,10 +38,11 @@ from typing import Any, TypeVar
 
 from shared.compiler import check_flow, compile_flow
 from shared.errors import InvalidDefinition, ServiceError
+from shared.fdl.loader import MAX_DEFINITION_BYTES
 from shared.plan import ExecutionMode
 from shared.values import parse_json_object
 
-__all__ = ["main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_NOT_SUCCEEDED", "EXIT_OK", "UsageError", "main", "run_async"]
 
 EXIT_OK = 0
 EXIT_NOT_SUCCEEDED = 1
@@ -50,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # never a traceback for a user: say what broke, in one line
-        print(f"cloudflow: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+        print(
+            f"cloudflow: internal error ({type(exc).__name__}: {exc}); please report it",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
 
 
@@ -58,18 +78,32 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cloudflow", description="CloudFlow workflow runtime")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="check a flow definition and list every problem")
+    validate = commands.add_parser(
+        "validate", help="check a flow definition and list every problem"
+    )
     validate.add_argument("file", help="FDL file (YAML or JSON)")
     validate.add_argument("--mode", choices=("standard", "express"), default="standard")
     validate.set_defaults(handler=_validate)
 
     run = commands.add_parser("run", help="run a flow in this process and print its result")
     run.add_argument("file", help="FDL file (YAML or JSON)")
-    run.add_argument("--input", default="{}", help="the execution input, a JSON object (default {})")
+    run.add_argument(
+        "--input", default="{}", help="the execution input, a JSON object (default {})"
+    )
     run.add_argument("--mode", choices=("express", "standard"), default="express")
-    run.add_argument("--functions", metavar="MODULE", help="a Python module whose functions serve FC:InvokeFunction")
+    run.add_argument(
+        "--functions",
+        metavar="MODULE",
+        help="a Python module whose functions serve FC:InvokeFunction",
+    )
     run.add_argument("--name", default="", help="the execution name")
     run.set_defaults(handler=_run)
+
+    _add_serve(commands)
+    # Imported here, not at the top: cli_remote imports this module (UsageError, run_async).
+    from gateway import cli_remote
+
+    cli_remote.add_commands(commands)
     return parser
 
 
@@ -80,13 +114,23 @@ def _mode(text: str) -> ExecutionMode:
 def _read(path_text: str) -> bytes:
     path = Path(path_text)
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            # Read no more than a definition may hold: a huge file or a device such as
+            # /dev/zero must not fill the memory.
+            data = handle.read(MAX_DEFINITION_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
     except FileNotFoundError:
         raise UsageError(f"{path_text}: no such file") from None
     except IsADirectoryError:
         raise UsageError(f"{path_text}: is a directory, not a flow file") from None
     except OSError as exc:
         raise UsageError(f"{path_text}: cannot read it ({exc.strerror})") from None
+    if len(data) > MAX_DEFINITION_BYTES:
+        shown = f" ({size} bytes)" if size > MAX_DEFINITION_BYTES else ""
+        raise UsageError(
+            f"{path_text}: the definition is over the limit of {MAX_DEFINITION_BYTES} bytes{shown}"
+        )
+    return data
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -95,10 +139,14 @@ def _validate(args: argparse.Namespace) -> int:
     if problems:
         for problem in problems:
             print(f"{args.file}: {problem}")
-        print(f"{args.file}: invalid ({len(problems)} problem{'s' if len(problems) != 1 else ''})", file=sys.stderr)
+        print(
+            f"{args.file}: invalid ({len(problems)} problem{'s' if len(problems) != 1 else ''})",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     plan = compile_flow(text, _mode(args.mode))
-    print(f"{args.file}: valid {args.mode} flow ({plan.state_count} states)")
+    count = plan.state_count
+    print(f"{args.file}: valid {args.mode} flow ({count} state{'s' if count != 1 else ''})")
     return EXIT_OK
 
 
@@ -106,7 +154,9 @@ def _run(args: argparse.Namespace) -> int:
     text = _read(args.file)
     mode = _mode(args.mode)
     if mode is ExecutionMode.STANDARD:
-        raise UsageError("--mode standard needs the standard engine, which this version does not include yet; use --mode express")
+        raise UsageError(
+            "--mode standard needs the standard engine, which this version does not include yet; use --mode express"
+        )
     try:
         plan = compile_flow(text, mode)
     except InvalidDefinition as exc:
@@ -118,7 +168,12 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     from express_engine import ExpressEngine
-    from gateway.integrations import FunctionInvoker, FunctionRegistry, HttpInvoker, IntegrationRouter
+    from gateway.integrations import (
+        FunctionInvoker,
+        FunctionRegistry,
+        HttpInvoker,
+        IntegrationRouter,
+    )
 
     registry = FunctionRegistry()
     if args.functions:
@@ -131,20 +186,138 @@ def _run(args: argparse.Namespace) -> int:
         router = IntegrationRouter(functions=FunctionInvoker(registry), http=HttpInvoker())
         try:
             engine = ExpressEngine(router)
-            result = await engine.run(plan, execution_input, flow_name=plan.name, execution_name=args.name)
+            result = await engine.run(
+                plan, execution_input, flow_name=plan.name, execution_name=args.name
+            )
         finally:
             await router.aclose()
         return result.summary()
 
     try:
-        summary = _run_async(execute())
+        summary = run_async(execute())
     except ServiceError as exc:
         raise UsageError(exc.message) from None
     print(json.dumps(summary, ensure_ascii=False))
     return EXIT_OK if summary["Status"] == "Succeeded" else EXIT_NOT_SUCCEEDED
 
 
-def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+# -- serve -------------------------------------------------------------------------------------
+
+
+def _add_serve(commands: Any) -> None:
+    from gateway import config
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the CloudFlow server (gRPC API, flow store, engines) in this process",
+        description="Run the CloudFlow server until SIGTERM or SIGINT, then drain. The first "
+        "line on stdout is 'listening on HOST:PORT'. A bearer token is required from callers "
+        f"when ${config.TOKEN_ENV} or --token-file gives one.",
+    )
+    serve.add_argument(
+        "--host",
+        default=config.DEFAULT_HOST,
+        help="address to listen on (default %(default)s; 0.0.0.0 for every interface)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=config.DEFAULT_PORT,
+        help="TCP port (default %(default)s; 0 picks a free one)",
+    )
+    serve.add_argument(
+        "--db",
+        default=str(config.DEFAULT_DB_PATH),
+        metavar="PATH",
+        help="SQLite file of the flows (default ./%(default)s, created if missing)",
+    )
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help=f"file holding the bearer token callers must send (default: ${config.TOKEN_ENV}; none: no auth)",
+    )
+    serve.add_argument(
+        "--tls-cert", metavar="PEM", help="certificate chain; with --tls-key, serve TLS only"
+    )
+    serve.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    serve.add_argument(
+        "--functions",
+        metavar="MODULE",
+        action="append",
+        default=[],
+        help="a Python module whose public functions serve FC:InvokeFunction (repeatable)",
+    )
+    serve.add_argument(
+        "--allow-host",
+        metavar="HOST",
+        action="append",
+        help="a host HTTP:Request tasks may call (repeatable; default: every host)",
+    )
+    serve.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=30.0,
+        help="on SIGTERM, how long calls in flight may take to finish (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-running",
+        type=int,
+        default=10_000,
+        help="Express executions in progress at once (default %(default)s)",
+    )
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="set SO_REUSEPORT so several server processes can share the port",
+    )
+    serve.add_argument(
+        "--telemetry",
+        choices=("none", "console", "otlp"),
+        help="trace exporter (default: $OTEL_TRACES_EXPORTER, else none)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log level on stderr (default %(default)s)",
+    )
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from gateway.config import ServerConfig, token_from_environment
+    from gateway.server import serve
+    from gateway.telemetry import exporter_from_environment
+
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    token = _read(args.token_file).decode().strip() if args.token_file else token_from_environment()
+    try:
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            db_path=Path(args.db),
+            token=token,
+            tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+            tls_key=Path(args.tls_key) if args.tls_key else None,
+            max_running_express=args.max_running,
+            grace_seconds=args.grace_seconds,
+            reuse_port=args.reuse_port,
+            telemetry=args.telemetry or exporter_from_environment(),
+            functions_modules=tuple(args.functions),
+            allowed_http_hosts=frozenset(args.allow_host) if args.allow_host else None,
+        )
+        return serve(config)
+    except (ValueError, OSError, ImportError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop where it is installed."""
     try:
         import uvloop
@@ -155,4 +328,8 @@ def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy's: cli_remote imports
+    # gateway.cli, and its UsageError must be the one main() catches.
+    from gateway.cli import main as _main
+
+    sys.exit(_main())

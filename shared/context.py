@@ -39,7 +39,11 @@ class RunContext:
         task_token: str | None = None,
     ) -> dict[str, Any]:
         """The ``$Context`` object (cloudflow-reference.md §1.4), built only when read."""
-        current: dict[str, Any] = {"Name": state_name, "Input": state_input, "RetryCount": retry_count}
+        current: dict[str, Any] = {
+            "Name": state_name,
+            "Input": state_input,
+            "RetryCount": retry_count,
+        }
         if output is not None:
             current["Output"] = output
         if error is not None:

@@ -21,7 +21,16 @@ from shared.states.wait import WaitState
 
 __all__ = ["ExecutionMode", "FlowPlan", "ScopePlan", "State"]
 
-State = PassState | TaskState | ChoiceState | ParallelState | MapState | WaitState | SucceedState | FailState
+State = (
+    PassState
+    | TaskState
+    | ChoiceState
+    | ParallelState
+    | MapState
+    | WaitState
+    | SucceedState
+    | FailState
+)
 """The closed union of plan nodes; engines match over it."""
 
 

@@ -21,7 +21,13 @@ from shared.expressions import (
 from shared.fdl.problems import Loc, Problems, describe_type
 from shared.ports import Entropy
 
-__all__ = ["EvaluationError", "Template", "compile_expression_field", "compile_template", "variable_rule"]
+__all__ = [
+    "EvaluationError",
+    "Template",
+    "compile_expression_field",
+    "compile_template",
+    "variable_rule",
+]
 
 Builder = Callable[[Mapping[str, Any], Entropy], Any]
 
@@ -65,7 +71,13 @@ def variable_rule(allowed: frozenset[str], field: str) -> Callable[[Expression],
 
     def check(expression: Expression) -> str | None:
         for name in sorted(expression.variables - allowed):
-            where = _WHERE_OUTPUT if name == "$Output" else _WHERE_ITEM if name in ("$Item", "$Index") else ""
+            where = (
+                _WHERE_OUTPUT
+                if name == "$Output"
+                else _WHERE_ITEM
+                if name in ("$Item", "$Index")
+                else ""
+            )
             hint = f" ({name} is available {where})" if where else ""
             return f"{name} cannot be used in {field}{hint}"
         return None
@@ -108,7 +120,13 @@ def compile_template(
 
 
 def _compile_node(
-    value: Any, loc: Loc, problems: Problems, allowed: frozenset[str], field: str, key_path: str, used: set[str]
+    value: Any,
+    loc: Loc,
+    problems: Problems,
+    allowed: frozenset[str],
+    field: str,
+    key_path: str,
+    used: set[str],
 ) -> Builder:
     if isinstance(value, dict):
         return _compile_mapping(value, loc, problems, allowed, field, key_path, used)
@@ -151,11 +169,15 @@ def _compile_mapping(
             if expression is None:
                 continue
             used.update(expression.variables)
-            entries.append((out_key, _expression_builder(expression, _join(key_path, out_key)), None))
+            entries.append(
+                (out_key, _expression_builder(expression, _join(key_path, out_key)), None)
+            )
             dynamic = True
         else:
             out_key = raw_key
-            part = _compile_node(item, key_loc, problems, allowed, field, _join(key_path, out_key), used)
+            part = _compile_node(
+                item, key_loc, problems, allowed, field, _join(key_path, out_key), used
+            )
             if getattr(part, "constant", False):
                 entries.append((out_key, None, item))
             else:

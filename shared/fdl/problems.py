@@ -14,7 +14,7 @@ from typing import Any
 
 from shared.fdl.loader import Document, PathKey
 
-__all__ = ["Loc", "Problem", "Problems", "describe_type"]
+__all__ = ["Loc", "Problem", "Problems", "describe_type", "printable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ def describe_type(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
@@ -80,7 +80,11 @@ class Problems:
         self.found: list[Problem] = []
 
     def add(self, loc: Loc, message: str) -> None:
-        self.found.append(Problem(str(loc), self._document.line_of(loc.path), message))
+        # Names and values quoted in a problem come from the user's text: escape line
+        # breaks and control characters so that each problem stays on one line.
+        self.found.append(
+            Problem(printable(str(loc)), self._document.line_of(loc.path), printable(message))
+        )
 
     def sorted(self) -> list[Problem]:
         return sorted(self.found, key=lambda p: p.line or 0)
@@ -111,11 +115,15 @@ class Problems:
         for name in required:
             if name not in node:
                 where = f" {owner}" if owner else ""
-                self.add(loc.key(name), f"required field '{name}' is missing{where and ' on' + where}")
+                self.add(
+                    loc.key(name), f"required field '{name}' is missing{where and ' on' + where}"
+                )
 
     # -- typed readers -------------------------------------------------------------------
 
-    def string(self, node: Mapping[str, Any], name: str, loc: Loc, *, non_empty: bool = True) -> str | None:
+    def string(
+        self, node: Mapping[str, Any], name: str, loc: Loc, *, non_empty: bool = True
+    ) -> str | None:
         if name not in node:
             return None
         value = node[name]
@@ -151,10 +159,16 @@ class Problems:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            self.add(loc.key(name), f"must be an integer{_range_text(minimum, maximum)}, not {describe_type(value)}")
+            self.add(
+                loc.key(name),
+                f"must be an integer{_range_text(minimum, maximum)}, not {describe_type(value)}",
+            )
             return None
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.add(loc.key(name), f"must be an integer{_range_text(minimum, maximum)}, not {value}")
+            self.add(
+                loc.key(name),
+                f"must be an integer{_range_text(minimum, maximum)}, not {_show_number(value)}",
+            )
             return None
         return value
 
@@ -170,27 +184,48 @@ class Problems:
         if name not in node:
             return None
         value = node[name]
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            self.add(loc.key(name), f"must be a number{_range_text(minimum, maximum)}, not {describe_type(value)}")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            self.add(
+                loc.key(name),
+                f"must be a number{_range_text(minimum, maximum)}, not {describe_type(value)}",
+            )
             return None
-        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            self.add(loc.key(name), f"must be a number{_range_text(minimum, maximum)}, not {value}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            number = math.inf if value > 0 else -math.inf
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            self.add(
+                loc.key(name),
+                f"must be a number{_range_text(minimum, maximum)}, not {_show_number(value)}",
+            )
             return None
-        return float(value)
+        if not math.isfinite(number):
+            self.add(
+                loc.key(name),
+                f"must be a number{_range_text(minimum, maximum)}, not {_show_number(value)}",
+            )
+            return None
+        return number
 
     def string_list(self, node: Mapping[str, Any], name: str, loc: Loc) -> list[str] | None:
         if name not in node:
             return None
         value = node[name]
         if not isinstance(value, list) or not value:
-            self.add(loc.key(name), f"must be a non-empty list of strings, not {describe_type(value)}")
+            self.add(
+                loc.key(name), f"must be a non-empty list of strings, not {describe_type(value)}"
+            )
             return None
         result: list[str] = []
         for position, item in enumerate(value):
             if isinstance(item, str) and item:
                 result.append(item)
             else:
-                self.add(loc.key(name).index(position), f"must be a non-empty string, not {describe_type(item)}")
+                self.add(
+                    loc.key(name).index(position),
+                    f"must be a non-empty string, not {describe_type(item)}",
+                )
         return result
 
 
@@ -202,6 +237,22 @@ def _range_text(minimum: float | None, maximum: float | None) -> str:
     if maximum is not None:
         return f" <= {_num(maximum)}"
     return ""
+
+
+def _show_number(value: float) -> str:
+    """A number as written, or a description when it is absurdly long."""
+    if isinstance(value, int) and value.bit_length() > 200:
+        return "an integer of more than 60 digits"
+    return str(value)
+
+
+def printable(text: str) -> str:
+    """``text`` with line breaks, control characters and the like written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def _num(value: float) -> str:

@@ -81,7 +81,9 @@ class StateBase:
         self._check_size(value, "input", run.limits)
         return value
 
-    def finish(self, state_input: Any, raw_output: Any, run: RunContext, retry_count: int = 0) -> Advance | Failed:
+    def finish(
+        self, state_input: Any, raw_output: Any, run: RunContext, retry_count: int = 0
+    ) -> Advance | Failed:
         """Apply GlobalConstructor and OutputConstructor to the raw output of the state's work."""
         try:
             return self.advance(state_input, raw_output, run, retry_count, self.next, fresh=True)
@@ -105,9 +107,15 @@ class StateBase:
         """
         new_globals: dict[str, Any] | None = None
         if self.global_constructor is not None or self.output_constructor is not None:
-            variables: dict[str, Any] = {"$Input": state_input, "$Output": raw_output, "$Global": run.globals}
+            variables: dict[str, Any] = {
+                "$Input": state_input,
+                "$Output": raw_output,
+                "$Global": run.globals,
+            }
             if self._uses_context_after():
-                variables["$Context"] = run.context_value(self.name, state_input, retry_count, output=raw_output)
+                variables["$Context"] = run.context_value(
+                    self.name, state_input, retry_count, output=raw_output
+                )
             if self.global_constructor is not None:
                 update = self._build(self.global_constructor, "GlobalConstructor", variables, run)
                 new_globals = self._merge_globals(update, run)
@@ -119,7 +127,9 @@ class StateBase:
             self._check_size(raw_output, "output", run.limits)
         return Advance(raw_output, next_index, new_globals)
 
-    def recover(self, state_input: Any, error: FlowError, run: RunContext, retries: tuple[int, ...]) -> RetryAfter | Advance | Failed:
+    def recover(
+        self, state_input: Any, error: FlowError, run: RunContext, retries: tuple[int, ...]
+    ) -> RetryAfter | Advance | Failed:
         """Apply Retry then Catch to a failure; states without rules just fail."""
         return Failed(error)
 
@@ -128,21 +138,28 @@ class StateBase:
     def runtime_error(self, message: str) -> StateFailure:
         return StateFailure(FlowError(errors.RUNTIME_ERROR, f"state '{self.name}': {message}"))
 
-    def _build(self, template: Template, field: str, variables: Mapping[str, Any], run: RunContext) -> Any:
+    def _build(
+        self, template: Template, field: str, variables: Mapping[str, Any], run: RunContext
+    ) -> Any:
         try:
             return template.build(variables, run.entropy)
         except EvaluationError as exc:
             raise self.runtime_error(f"{field}.{exc.describe()}") from None
 
     def _check_size(self, value: Any, what: str, limits: Limits) -> None:
-        try:
-            size = json_size(value)
-        except (TypeError, ValueError) as exc:
-            raise self.runtime_error(f"the {what} is not valid JSON ({exc})") from None
+        size = self._size(value, f"the {what}")
         if size > limits.max_payload_bytes:
             raise self.runtime_error(
                 f"the {what} is {size} bytes, over the limit of {limits.max_payload_bytes} bytes"
             )
+
+    def _size(self, value: Any, what: str) -> int:
+        try:
+            return json_size(value)
+        except (TypeError, ValueError) as exc:  # NaN, or an integer too long to write out
+            raise self.runtime_error(f"{what} is not valid JSON ({exc})") from None
+        except RecursionError:  # data nested almost as deep as the JSON parser allows
+            raise self.runtime_error(f"{what} is nested too deeply") from None
 
     def _merge_globals(self, update: Any, run: RunContext) -> dict[str, Any]:
         if not isinstance(update, dict):  # pragma: no cover - compile_template yields mappings
@@ -150,15 +167,23 @@ class StateBase:
         limits = run.limits
         for key, value in update.items():
             if len(key.encode("utf-8")) > limits.max_global_key_bytes:
-                raise self.runtime_error(f"GlobalConstructor key '{key[:40]}' is over {limits.max_global_key_bytes} bytes")
-            if json_size(value) > limits.max_global_value_bytes:
+                raise self.runtime_error(
+                    f"GlobalConstructor key '{key[:40]}' is over {limits.max_global_key_bytes} bytes"
+                )
+            if (
+                self._size(value, f"GlobalConstructor value of '{key}'")
+                > limits.max_global_value_bytes
+            ):
                 raise self.runtime_error(
                     f"GlobalConstructor value of '{key}' is over {limits.max_global_value_bytes} bytes"
                 )
         return {**run.globals, **update}
 
     def _uses_context_after(self) -> bool:
-        return any(t is not None and t.uses_context for t in (self.global_constructor, self.output_constructor))
+        return any(
+            t is not None and t.uses_context
+            for t in (self.global_constructor, self.output_constructor)
+        )
 
 
 @dataclass(slots=True)
@@ -173,9 +198,15 @@ class CompileContext:
     """Resolves a transition target name in the current scope to an index (reports problems)."""
     compile_scope: Callable[[Any, Loc, str], ScopePlan | None]
     """Compiles a nested scope (a Parallel branch or a Map processor)."""
+    broken_transitions: int = 0
+    """Transitions of this scope that are missing or name no state (reachability is then moot)."""
 
     def constructor(
-        self, node: Mapping[str, Any], name: str, loc: Loc, allowed: frozenset[str] = INPUT_VARIABLES
+        self,
+        node: Mapping[str, Any],
+        name: str,
+        loc: Loc,
+        allowed: frozenset[str] = INPUT_VARIABLES,
     ) -> Template | None:
         if name not in node:
             return None
@@ -183,10 +214,16 @@ class CompileContext:
 
     def common(self, node: Mapping[str, Any], loc: Loc, *, output: bool = True) -> dict[str, Any]:
         """The constructors every state may carry, as keyword arguments for its plan node."""
-        result: dict[str, Any] = {"input_constructor": self.constructor(node, "InputConstructor", loc)}
+        result: dict[str, Any] = {
+            "input_constructor": self.constructor(node, "InputConstructor", loc)
+        }
         if output:
-            result["output_constructor"] = self.constructor(node, "OutputConstructor", loc, OUTPUT_VARIABLES)
-            result["global_constructor"] = self.constructor(node, "GlobalConstructor", loc, OUTPUT_VARIABLES)
+            result["output_constructor"] = self.constructor(
+                node, "OutputConstructor", loc, OUTPUT_VARIABLES
+            )
+            result["global_constructor"] = self.constructor(
+                node, "GlobalConstructor", loc, OUTPUT_VARIABLES
+            )
         return result
 
     def transition(self, node: Mapping[str, Any], loc: Loc) -> int | None:
@@ -195,12 +232,19 @@ class CompileContext:
         end = problems.boolean(node, "End", loc)
         has_next = "Next" in node
         if has_next and end:
-            problems.add(loc.key("Next"), "a state cannot have both Next and End: true; keep one of them")
-            return None
+            problems.add(
+                loc.key("Next"), "a state cannot have both Next and End: true; keep one of them"
+            )
+            # Resolve Next all the same: an unknown target is a problem too, and the state
+            # it names must not be reported as unreachable.
         if has_next:
             return self.resolve(node["Next"], loc.key("Next"))
         if not end and "End" not in node:
             problems.add(loc, "the state needs either Next (the state to go to) or End: true")
+            self.broken_transitions += 1
         elif end is False:
-            problems.add(loc.key("End"), "End: false needs a Next (the state to go to); or set End: true")
+            problems.add(
+                loc.key("End"), "End: false needs a Next (the state to go to); or set End: true"
+            )
+            self.broken_transitions += 1
         return None

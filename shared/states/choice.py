@@ -15,7 +15,13 @@ from shared.context import RunContext
 from shared.expressions import Expression, ExpressionRuntimeError
 from shared.fdl.problems import Loc, describe_type
 from shared.outcomes import Advance, Failed
-from shared.states.base import COMMON_FIELDS, INPUT_VARIABLES, CompileContext, StateBase, StateFailure
+from shared.states.base import (
+    COMMON_FIELDS,
+    INPUT_VARIABLES,
+    CompileContext,
+    StateBase,
+    StateFailure,
+)
 from shared.templates import compile_expression_field
 
 __all__ = ["ChoiceBranch", "ChoiceState", "compile_choice"]
@@ -41,7 +47,12 @@ class ChoiceState(StateBase):
     uses_context: bool = False
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> Advance | Failed:
         try:
             data = self.prepare_input(raw_input, run, retry_count)
@@ -71,12 +82,18 @@ class ChoiceState(StateBase):
         return self.default
 
 
-def compile_choice(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext) -> ChoiceState:
+def compile_choice(
+    node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext
+) -> ChoiceState:
     problems = cx.problems
-    problems.fields(node, loc, FIELDS, ("Branches",), owner="a Choice state")
+    # Next and End get their own message below rather than "unknown field".
+    problems.fields(node, loc, FIELDS | {"Next", "End"}, ("Branches",), owner="a Choice state")
     for forbidden in ("Next", "End"):
         if forbidden in node:
-            problems.add(loc.key(forbidden), f"a Choice state takes no {forbidden}: use Branches[].Next and Default")
+            problems.add(
+                loc.key(forbidden),
+                f"a Choice state takes no {forbidden}: use Branches[].Next and Default",
+            )
     branches: list[ChoiceBranch] = []
     value = node.get("Branches")
     if "Branches" in node and (not isinstance(value, list) or not value):
@@ -90,16 +107,26 @@ def compile_choice(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileCon
         condition = None
         if "Condition" in branch:
             condition = compile_expression_field(
-                branch["Condition"], branch_loc.key("Condition"), problems, INPUT_VARIABLES, "a Condition"
+                branch["Condition"],
+                branch_loc.key("Condition"),
+                problems,
+                INPUT_VARIABLES,
+                "a Condition",
             )
         target = cx.resolve(branch["Next"], branch_loc.key("Next")) if "Next" in branch else None
         if condition is not None and target is not None:
             branches.append(ChoiceBranch(condition, target))
+        else:  # a branch left out of the plan: where it leads is unknown
+            cx.broken_transitions += 1
     default = None
     if "Default" in node:
         default = cx.resolve(node["Default"], loc.key("Default"))
     else:
-        problems.add(loc.key("Default"), "a Choice state needs Default: the state to go to when no condition is true")
+        problems.add(
+            loc.key("Default"),
+            "a Choice state needs Default: the state to go to when no condition is true",
+        )
+        cx.broken_transitions += 1
     return ChoiceState(
         name=node["Name"],
         index=index,

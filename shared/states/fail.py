@@ -32,7 +32,12 @@ class FailState(StateBase):
     error: FlowError
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> Failed:
         if self.input_constructor is not None:
             try:
@@ -50,7 +55,9 @@ def compile_fail(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileConte
         problems.add(loc.key("Code"), "must be at most 128 characters")
     detail = problems.string(node, "Detail", loc, non_empty=False) or ""
     if node.get("End", True) is not True:
-        problems.add(loc.key("End"), "a Fail state always ends the execution; remove End or set it to true")
+        problems.add(
+            loc.key("End"), "a Fail state always ends the execution; remove End or set it to true"
+        )
     cx.constructor(node, "OutputConstructor", loc)
     return FailState(
         name=node["Name"],

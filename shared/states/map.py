@@ -39,10 +39,26 @@ FIELDS: Final = (
     COMMON_FIELDS
     | OUTPUT_FIELDS
     | TRANSITION_FIELDS
-    | {"ItemsPath", "Processor", "MaxConcurrency", "MaxConcuccency", "ItemConstructor", "Retry", "Catch"}
+    | {
+        "ItemsPath",
+        "Processor",
+        "MaxConcurrency",
+        "MaxConcuccency",
+        "ItemConstructor",
+        "Retry",
+        "Catch",
+    }
 )
 DISTRIBUTED_FIELDS: Final = frozenset(
-    {"ProcessorConfig", "ItemReader", "ItemBatcher", "ResultWriter", "MaxItems", "ToleratedFailurePercentage", "ToleratedFailureCount"}
+    {
+        "ProcessorConfig",
+        "ItemReader",
+        "ItemBatcher",
+        "ResultWriter",
+        "MaxItems",
+        "ToleratedFailurePercentage",
+        "ToleratedFailureCount",
+    }
 )
 
 
@@ -58,12 +74,19 @@ class MapState(RulesState):
     item_constructor: Template | None = None
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> RunIterations | Failed:
         try:
             data = self.prepare_input(raw_input, run, retry_count)
             variables: dict[str, Any] = {"$Input": data, "$Global": run.globals}
-            if "$Context" in self.items_path.variables or (self.item_constructor and self.item_constructor.uses_context):
+            if "$Context" in self.items_path.variables or (
+                self.item_constructor and self.item_constructor.uses_context
+            ):
                 variables["$Context"] = run.context_value(self.name, data, retry_count)
             items = self._items(variables, run)
             if self.item_constructor is not None:
@@ -72,7 +95,9 @@ class MapState(RulesState):
         except StateFailure as failure:
             return Failed(failure.error)
 
-    def finish_items(self, state_input: Any, outputs: Sequence[Any], run: RunContext, retry_count: int = 0) -> Advance | Failed:
+    def finish_items(
+        self, state_input: Any, outputs: Sequence[Any], run: RunContext, retry_count: int = 0
+    ) -> Advance | Failed:
         """Every iteration succeeded with ``outputs`` (in item order)."""
         return self.finish(state_input, {"Items": list(outputs)}, run, retry_count)
 
@@ -80,9 +105,13 @@ class MapState(RulesState):
         try:
             items = self.items_path.evaluate(variables, run.entropy)
         except ExpressionRuntimeError as exc:
-            raise self.runtime_error(f"ItemsPath: expression '{self.items_path.source}' failed: {exc}") from None
+            raise self.runtime_error(
+                f"ItemsPath: expression '{self.items_path.source}' failed: {exc}"
+            ) from None
         if not isinstance(items, list):
-            raise self.runtime_error(f"ItemsPath: '{self.items_path.source}' gave {describe_type(items)}, not an array")
+            raise self.runtime_error(
+                f"ItemsPath: '{self.items_path.source}' gave {describe_type(items)}, not an array"
+            )
         return items
 
     def _construct(self, items: list[Any], variables: dict[str, Any], run: RunContext) -> list[Any]:
@@ -92,25 +121,43 @@ class MapState(RulesState):
         for position, item in enumerate(items):
             scope = {**variables, "$Item": item, "$Index": position}
             try:
-                inputs.append(constructor.build(scope, run.entropy))
+                value = constructor.build(scope, run.entropy)
             except EvaluationError as exc:
-                raise self.runtime_error(f"ItemConstructor (item {position}).{exc.describe()}") from None
+                raise self.runtime_error(
+                    f"ItemConstructor (item {position}).{exc.describe()}"
+                ) from None
+            # Each result is an iteration's input, under the same limit as any state's input.
+            self._check_size(value, f"input of item {position} (from ItemConstructor)", run.limits)
+            inputs.append(value)
         return inputs
 
 
 def compile_map(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext) -> MapState:
     problems = cx.problems
     for name in DISTRIBUTED_FIELDS & node.keys():
-        problems.add(loc.key(name), f"'{name}' belongs to the distributed Map mode, which this runtime does not support yet")
-    problems.fields(node, loc, FIELDS | DISTRIBUTED_FIELDS, ("ItemsPath", "Processor"), owner="a Map state")
+        problems.add(
+            loc.key(name),
+            f"'{name}' belongs to the distributed Map mode, which this runtime does not support yet",
+        )
+    problems.fields(
+        node, loc, FIELDS | DISTRIBUTED_FIELDS, ("ItemsPath", "Processor"), owner="a Map state"
+    )
     items_path = None
     if "ItemsPath" in node:
-        items_path = compile_expression_field(node["ItemsPath"], loc.key("ItemsPath"), problems, INPUT_VARIABLES, "ItemsPath")
+        items_path = compile_expression_field(
+            node["ItemsPath"], loc.key("ItemsPath"), problems, INPUT_VARIABLES, "ItemsPath"
+        )
     processor = None
     if "Processor" in node:
-        processor = cx.compile_scope(node["Processor"], loc.key("Processor"), f"{node['Name']}/items")
+        processor = cx.compile_scope(
+            node["Processor"], loc.key("Processor"), f"{node['Name']}/items"
+        )
     limit = cx.limits.max_map_concurrency
-    concurrency_field = "MaxConcuccency" if "MaxConcuccency" in node and "MaxConcurrency" not in node else "MaxConcurrency"
+    concurrency_field = (
+        "MaxConcuccency"
+        if "MaxConcuccency" in node and "MaxConcurrency" not in node
+        else "MaxConcurrency"
+    )
     concurrency = problems.integer(node, concurrency_field, loc, minimum=0, maximum=limit) or 0
     item_constructor = cx.constructor(node, "ItemConstructor", loc, ITEM_VARIABLES)
     return MapState(

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, Final
 from shared.context import RunContext
 from shared.fdl.problems import Loc
 from shared.outcomes import Advance, Failed, RunBranches
-from shared.states.base import COMMON_FIELDS, OUTPUT_FIELDS, TRANSITION_FIELDS, CompileContext, StateFailure
+from shared.states.base import (
+    COMMON_FIELDS,
+    OUTPUT_FIELDS,
+    TRANSITION_FIELDS,
+    CompileContext,
+    StateFailure,
+)
 from shared.states.rules import RulesState, compile_rules
 
 if TYPE_CHECKING:
@@ -40,7 +46,12 @@ class ParallelState(RulesState):
     branches: tuple[ScopePlan, ...]
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> RunBranches | Failed:
         try:
             return RunBranches(self.prepare_input(raw_input, run, retry_count))
@@ -51,10 +62,14 @@ class ParallelState(RulesState):
         self, state_input: Any, outputs: Sequence[Any], run: RunContext, retry_count: int = 0
     ) -> Advance | Failed:
         """Every branch succeeded with ``outputs`` (in branch order)."""
-        return self.finish(state_input, {branch_key(i): out for i, out in enumerate(outputs)}, run, retry_count)
+        return self.finish(
+            state_input, {branch_key(i): out for i, out in enumerate(outputs)}, run, retry_count
+        )
 
 
-def compile_parallel(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext) -> ParallelState:
+def compile_parallel(
+    node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext
+) -> ParallelState:
     problems = cx.problems
     problems.fields(node, loc, FIELDS, ("Branches",), owner="a Parallel state")
     branches: list[ScopePlan] = []
@@ -62,11 +77,19 @@ def compile_parallel(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileC
     limit = cx.limits.max_parallel_branches
     if "Branches" in node:
         if not isinstance(value, list) or not value:
-            problems.add(loc.key("Branches"), f"must be a list of 1 to {limit} branches, each with StartAt and States")
+            problems.add(
+                loc.key("Branches"),
+                f"must be a list of 1 to {limit} branches, each with StartAt and States",
+            )
         elif len(value) > limit:
-            problems.add(loc.key("Branches"), f"has {len(value)} branches; a Parallel state may have at most {limit}")
+            problems.add(
+                loc.key("Branches"),
+                f"has {len(value)} branches; a Parallel state may have at most {limit}",
+            )
     for position, branch in enumerate(value if isinstance(value, list) else []):
-        scope = cx.compile_scope(branch, loc.key("Branches").index(position), f"{node['Name']}/{position}")
+        scope = cx.compile_scope(
+            branch, loc.key("Branches").index(position), f"{node['Name']}/{position}"
+        )
         if scope is not None:
             branches.append(scope)
     return ParallelState(

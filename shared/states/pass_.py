@@ -9,7 +9,14 @@ from typing import Any, Final
 from shared.context import RunContext
 from shared.fdl.problems import Loc
 from shared.outcomes import Advance, Failed
-from shared.states.base import COMMON_FIELDS, OUTPUT_FIELDS, TRANSITION_FIELDS, CompileContext, StateBase, StateFailure
+from shared.states.base import (
+    COMMON_FIELDS,
+    OUTPUT_FIELDS,
+    TRANSITION_FIELDS,
+    CompileContext,
+    StateBase,
+    StateFailure,
+)
 
 __all__ = ["PassState", "compile_pass"]
 
@@ -23,9 +30,18 @@ class PassState(StateBase):
     type_name = "Pass"
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> Advance | Failed:
-        if self.input_constructor is None and self.output_constructor is None and self.global_constructor is None:
+        if (
+            self.input_constructor is None
+            and self.output_constructor is None
+            and self.global_constructor is None
+        ):
             return Advance(raw_input, self.next)
         try:
             data = self.prepare_input(raw_input, run, retry_count)
@@ -36,4 +52,6 @@ class PassState(StateBase):
 
 def compile_pass(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext) -> PassState:
     cx.problems.fields(node, loc, FIELDS, owner="a Pass state")
-    return PassState(name=node["Name"], index=index, next=cx.transition(node, loc), **cx.common(node, loc))
+    return PassState(
+        name=node["Name"], index=index, next=cx.transition(node, loc), **cx.common(node, loc)
+    )

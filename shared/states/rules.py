@@ -11,6 +11,7 @@ execution never reaches these rules (the engines end the execution directly).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -19,13 +20,16 @@ from shared import errors
 from shared.context import RunContext
 from shared.errors import FlowError
 from shared.fdl.problems import Loc
+from shared.limits import STANDARD_MAX_SECONDS
 from shared.outcomes import Advance, Failed, RetryAfter
 from shared.states.base import INPUT_VARIABLES, CompileContext, StateBase, StateFailure
 from shared.templates import Template
 
 __all__ = ["CatchRule", "RetryRule", "RulesState", "compile_rules"]
 
-RETRY_FIELDS: Final = frozenset({"Errors", "Description", "MaxAttempts", "IntervalSeconds", "BackoffRate", "MaxBackoffSeconds"})
+RETRY_FIELDS: Final = frozenset(
+    {"Errors", "Description", "MaxAttempts", "IntervalSeconds", "BackoffRate", "MaxBackoffSeconds"}
+)
 CATCH_FIELDS: Final = frozenset({"Errors", "Description", "Next", "OutputConstructor"})
 MAX_RETRY_ATTEMPTS: Final = 1000
 
@@ -45,11 +49,20 @@ class RetryRule:
         return self.matches_all or code in self.errors
 
     def delay(self, retry_number: int) -> float:
-        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
-        delay = self.interval_seconds * self.backoff_rate ** (retry_number - 1)
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry).
+
+        Never more than a Standard execution may last: a longer back-off could only end
+        in the execution's own timeout, and the engines' timers need finite instants.
+        """
+        if self.interval_seconds == 0:
+            return 0.0
+        try:
+            delay = self.interval_seconds * self.backoff_rate ** (retry_number - 1)
+        except OverflowError:  # BackoffRate 100 and MaxAttempts 1000 reach 1e1998
+            delay = math.inf
         if self.max_backoff_seconds is not None:
             delay = min(delay, self.max_backoff_seconds)
-        return delay
+        return min(delay, float(STANDARD_MAX_SECONDS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +96,12 @@ class RulesState(StateBase):
             if rule.matches(error.code):
                 used = retries[position]
                 if used < rule.max_attempts:
-                    counts = retries[:position] + (used + 1,) + retries[position + 1 :]
+                    counts = (*retries[:position], used + 1, *retries[position + 1 :])
                     return RetryAfter(rule.delay(used + 1), counts)
                 break  # the first matching rule decides; exhausted means no retry
-        for rule in self.catch:
-            if rule.matches(error.code):
-                return self._catch(rule, state_input, error, run, sum(retries))
+        for catch in self.catch:
+            if catch.matches(error.code):
+                return self._catch(catch, state_input, error, run, sum(retries))
         return Failed(error)
 
     def _catch(
@@ -115,17 +128,27 @@ def compile_rules(node: Mapping[str, Any], loc: Loc, cx: CompileContext) -> dict
     return {"retry": _compile_retry(node, loc, cx), "catch": _compile_catch(node, loc, cx)}
 
 
-def _errors(rule: Mapping[str, Any], loc: Loc, cx: CompileContext, is_last: bool) -> tuple[frozenset[str], bool]:
+def _errors(
+    rule: Mapping[str, Any], loc: Loc, cx: CompileContext, is_last: bool
+) -> tuple[frozenset[str], bool]:
     names = cx.problems.string_list(rule, "Errors", loc) or []
     matches_all = errors.ALL in names
     if matches_all and len(names) > 1:
-        cx.problems.add(loc.key("Errors"), f"{errors.ALL} matches every error: it must be the only name in its rule")
+        cx.problems.add(
+            loc.key("Errors"),
+            f"{errors.ALL} matches every error: it must be the only name in its rule",
+        )
     if matches_all and not is_last:
-        cx.problems.add(loc.key("Errors"), f"a rule with {errors.ALL} must be the last one: the rules after it can never apply")
+        cx.problems.add(
+            loc.key("Errors"),
+            f"a rule with {errors.ALL} must be the last one: the rules after it can never apply",
+        )
     return frozenset(names), matches_all
 
 
-def _rule_list(node: Mapping[str, Any], key: str, loc: Loc, cx: CompileContext) -> list[tuple[Loc, dict[str, Any]]]:
+def _rule_list(
+    node: Mapping[str, Any], key: str, loc: Loc, cx: CompileContext
+) -> list[tuple[Loc, dict[str, Any]]]:
     if key not in node:
         return []
     value = node[key]
@@ -147,10 +170,18 @@ def _compile_retry(node: Mapping[str, Any], loc: Loc, cx: CompileContext) -> tup
     entries = _rule_list(node, "Retry", loc, cx)
     rules = []
     for position, (rule_loc, rule) in enumerate(entries):
-        problems.fields(rule, rule_loc, RETRY_FIELDS, ("Errors", "MaxAttempts", "IntervalSeconds"), "a Retry rule")
+        problems.fields(
+            rule,
+            rule_loc,
+            RETRY_FIELDS,
+            ("Errors", "MaxAttempts", "IntervalSeconds"),
+            "a Retry rule",
+        )
         names, matches_all = _errors(rule, rule_loc, cx, position == len(entries) - 1)
         problems.string(rule, "Description", rule_loc, non_empty=False)
-        attempts = problems.integer(rule, "MaxAttempts", rule_loc, minimum=0, maximum=MAX_RETRY_ATTEMPTS)
+        attempts = problems.integer(
+            rule, "MaxAttempts", rule_loc, minimum=0, maximum=MAX_RETRY_ATTEMPTS
+        )
         interval = problems.number(rule, "IntervalSeconds", rule_loc, minimum=0, maximum=limit)
         rate = problems.number(rule, "BackoffRate", rule_loc, minimum=1.0, maximum=100.0)
         cap = problems.number(rule, "MaxBackoffSeconds", rule_loc, minimum=0, maximum=limit)
@@ -176,6 +207,8 @@ def _compile_catch(node: Mapping[str, Any], loc: Loc, cx: CompileContext) -> tup
         names, matches_all = _errors(rule, rule_loc, cx, position == len(entries) - 1)
         problems.string(rule, "Description", rule_loc, non_empty=False)
         target = cx.resolve(rule["Next"], rule_loc.key("Next")) if "Next" in rule else None
+        if "Next" not in rule:
+            cx.broken_transitions += 1
         constructor = cx.constructor(rule, "OutputConstructor", rule_loc, INPUT_VARIABLES)
         rules.append(CatchRule(names, matches_all, target, constructor))
     return tuple(rules)

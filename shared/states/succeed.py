@@ -24,7 +24,12 @@ class SucceedState(StateBase):
     type_name = "Succeed"
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> Advance | Failed:
         try:
             data = self.prepare_input(raw_input, run, retry_count)
@@ -33,8 +38,12 @@ class SucceedState(StateBase):
             return Failed(failure.error)
 
 
-def compile_succeed(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext) -> SucceedState:
+def compile_succeed(
+    node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext
+) -> SucceedState:
     cx.problems.fields(node, loc, FIELDS, owner="a Succeed state")
     if node.get("End", True) is not True:
-        cx.problems.add(loc.key("End"), "a Succeed state always ends its scope; remove End or set it to true")
+        cx.problems.add(
+            loc.key("End"), "a Succeed state always ends its scope; remove End or set it to true"
+        )
     return SucceedState(name=node["Name"], index=index, next=None, **cx.common(node, loc))

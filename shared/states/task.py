@@ -34,7 +34,16 @@ FIELDS: Final = (
     COMMON_FIELDS
     | OUTPUT_FIELDS
     | TRANSITION_FIELDS
-    | {"Action", "TaskMode", "Parameters", "Timeout", "Timeout.$", "HeartbeatSeconds", "Retry", "Catch"}
+    | {
+        "Action",
+        "TaskMode",
+        "Parameters",
+        "Timeout",
+        "Timeout.$",
+        "HeartbeatSeconds",
+        "Retry",
+        "Catch",
+    }
 )
 
 FC_INVOKE: Final = "FC:InvokeFunction"
@@ -72,18 +81,27 @@ class TaskState(RulesState):
     heartbeat_seconds: float | None = None
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> RunTask | Failed:
         try:
             data = self.prepare_input(raw_input, run, retry_count)
             variables: dict[str, Any] = {"$Input": data, "$Global": run.globals}
             if self._needs_context():
-                variables["$Context"] = run.context_value(self.name, data, retry_count, task_token=task_token)
+                variables["$Context"] = run.context_value(
+                    self.name, data, retry_count, task_token=task_token
+                )
             parameters: dict[str, Any] = {}
             if self.parameters is not None:
                 parameters = self._build(self.parameters, "Parameters", variables, run)
             timeout = self._timeout(variables, run)
-            return RunTask(data, self.action, parameters, self.mode, timeout, self.heartbeat_seconds)
+            return RunTask(
+                data, self.action, parameters, self.mode, timeout, self.heartbeat_seconds
+            )
         except StateFailure as failure:
             return Failed(failure.error)
 
@@ -99,12 +117,26 @@ class TaskState(RulesState):
         try:
             value = expression.evaluate(variables, run.entropy)
         except ExpressionRuntimeError as exc:
-            raise self.runtime_error(f"Timeout.$: expression '{expression.source}' failed: {exc}") from None
-        limit = run.limits.max_task_timeout_seconds
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= limit:
             raise self.runtime_error(
-                f"Timeout.$: expression '{expression.source}' gave {describe_type(value) if not isinstance(value, int | float) or isinstance(value, bool) else value}, "
-                f"not a number of seconds from 0 to {limit}"
+                f"Timeout.$: expression '{expression.source}' failed: {exc}"
+            ) from None
+        limit = run.limits.max_task_timeout_seconds
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        # Compare before any float conversion: an integer too large for a float is just over the limit.
+        if (
+            not number
+            or (isinstance(value, float) and not math.isfinite(value))
+            or not 0 <= value <= limit
+        ):
+            shown = (
+                describe_type(value)
+                if not number
+                else "a number of more than 60 digits"
+                if abs(value) > 10**60
+                else str(value)
+            )
+            raise self.runtime_error(
+                f"Timeout.$: expression '{expression.source}' gave {shown}, not a number of seconds from 0 to {limit}"
             )
         return float(value) or None
 
@@ -114,21 +146,29 @@ def compile_task(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileConte
     problems.fields(node, loc, FIELDS, ("Action",), owner="a Task state")
     action = problems.string(node, "Action", loc)
     if action is not None and action not in ACTIONS:
-        problems.add(loc.key("Action"), f"'{action}' is not a supported action; use one of {', '.join(ACTIONS)}")
+        problems.add(
+            loc.key("Action"),
+            f"'{action}' is not a supported action; use one of {', '.join(ACTIONS)}",
+        )
         action = None
     mode = _mode(node, loc, cx, action)
     parameters = None
     if "Parameters" in node:
         parameters = _parameters(node["Parameters"], loc.key("Parameters"), cx, action)
     elif action is not None:
-        problems.add(loc.key("Parameters"), f"{action} needs Parameters with {' or '.join(REQUIRED_PARAMETERS[action])}")
+        problems.add(
+            loc.key("Parameters"),
+            f"{action} needs Parameters with {' or '.join(REQUIRED_PARAMETERS[action])}",
+        )
     limit = cx.limits.max_task_timeout_seconds
     timeout = problems.number(node, "Timeout", loc, minimum=0, maximum=limit)
     timeout_expression = None
     if "Timeout.$" in node:
         if "Timeout" in node:
             problems.add(loc.key("Timeout.$"), "give either Timeout or Timeout.$, not both")
-        timeout_expression = compile_expression_field(node["Timeout.$"], loc.key("Timeout.$"), problems, INPUT_VARIABLES, "Timeout.$")
+        timeout_expression = compile_expression_field(
+            node["Timeout.$"], loc.key("Timeout.$"), problems, INPUT_VARIABLES, "Timeout.$"
+        )
     heartbeat = problems.number(node, "HeartbeatSeconds", loc, minimum=1, maximum=limit)
     if heartbeat is not None and timeout and heartbeat >= timeout:
         problems.add(loc.key("HeartbeatSeconds"), f"must be less than Timeout ({timeout:g})")
@@ -165,7 +205,9 @@ def _mode(node: Mapping[str, Any], loc: Loc, cx: CompileContext, action: str | N
         )
     elif action is not None and mode not in ACTIONS[action]:
         supported = ", ".join(sorted(m.value for m in ACTIONS[action]))
-        problems.add(loc.key("TaskMode"), f"{action} does not support {mode.value}; it supports {supported}")
+        problems.add(
+            loc.key("TaskMode"), f"{action} does not support {mode.value}; it supports {supported}"
+        )
     return mode
 
 
@@ -181,5 +223,8 @@ def _parameters(value: Any, loc: Loc, cx: CompileContext, action: str | None) ->
         problems.add(loc, f"{action} needs {' or '.join(required)}")
     method = value.get("method")
     if action == HTTP_REQUEST and isinstance(method, str) and method.upper() not in HTTP_METHODS:
-        problems.add(loc.key("method"), f"'{method}' is not an HTTP method; use one of {', '.join(sorted(HTTP_METHODS))}")
+        problems.add(
+            loc.key("method"),
+            f"'{method}' is not an HTTP method; use one of {', '.join(sorted(HTTP_METHODS))}",
+        )
     return template

@@ -58,7 +58,12 @@ class WaitState(StateBase):
     until_expression: Expression | None = None
 
     def enter(
-        self, raw_input: Any, run: RunContext, retry_count: int = 0, now: float = 0.0, task_token: str | None = None
+        self,
+        raw_input: Any,
+        run: RunContext,
+        retry_count: int = 0,
+        now: float = 0.0,
+        task_token: str | None = None,
     ) -> WaitUntil | Failed:
         try:
             data = self.prepare_input(raw_input, run, retry_count)
@@ -80,13 +85,16 @@ class WaitState(StateBase):
         try:
             value = expression.evaluate(variables, run.entropy)
         except ExpressionRuntimeError as exc:
-            raise self.runtime_error(f"{field}: expression '{expression.source}' failed: {exc}") from None
+            raise self.runtime_error(
+                f"{field}: expression '{expression.source}' failed: {exc}"
+            ) from None
         if self.seconds_expression is not None:
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            seconds = _seconds(value)
+            if seconds is None:
                 raise self.runtime_error(
                     f"{field}: expression '{expression.source}' gave {_show(value)}, not a number of seconds >= 0"
                 )
-            return now + value
+            return now + seconds
         if not isinstance(value, str):
             raise self.runtime_error(
                 f"{field}: expression '{expression.source}' gave {describe_type(value)}, not an RFC 3339 date-time string"
@@ -94,26 +102,54 @@ class WaitState(StateBase):
         try:
             return parse_instant(value)
         except ValueError as exc:
-            raise self.runtime_error(f"{field}: '{value[:64]}' is not an RFC 3339 date-time: {exc}") from None
+            raise self.runtime_error(
+                f"{field}: '{value[:64]}' is not an RFC 3339 date-time: {exc}"
+            ) from None
+
+
+def _seconds(value: Any) -> float | None:
+    """``value`` as a finite number of seconds >= 0, else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer too large for a float: no timer can reach it
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _show(value: Any) -> str:
-    return f"{value}" if isinstance(value, int | float) and not isinstance(value, bool) else describe_type(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return "an integer of more than 60 digits"
+    return (
+        f"{value}"
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else describe_type(value)
+    )
 
 
 def compile_wait(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileContext) -> WaitState:
     problems = cx.problems
     problems.fields(node, loc, FIELDS, owner="a Wait state")
-    given = [name for name in ("Seconds", "Seconds.$", "UntilDateTime", "UntilDateTime.$") if name in node]
+    given = [
+        name
+        for name in ("Seconds", "Seconds.$", "UntilDateTime", "UntilDateTime.$")
+        if name in node
+    ]
     if not given:
-        problems.add(loc, "a Wait state needs one of Seconds, Seconds.$, UntilDateTime or UntilDateTime.$")
+        problems.add(
+            loc, "a Wait state needs one of Seconds, Seconds.$, UntilDateTime or UntilDateTime.$"
+        )
     elif len(given) > 1:
         problems.add(loc.key(given[1]), f"a Wait state takes only one of {', '.join(given)}")
     limit = cx.limits.express_max_seconds if cx.express else cx.limits.standard_max_seconds
     seconds = problems.number(node, "Seconds", loc, minimum=0)
     if seconds is not None and seconds > limit:
-        mode = "an Express flow's five-minute limit" if cx.express else "the one-year execution limit"
-        problems.add(loc.key("Seconds"), f"waits {seconds:g} seconds, past {mode} ({limit} seconds)")
+        mode = (
+            "an Express flow's five-minute limit" if cx.express else "the one-year execution limit"
+        )
+        shown = f"{seconds:.0f}" if seconds.is_integer() and seconds < 1e15 else f"{seconds:g}"
+        problems.add(loc.key("Seconds"), f"waits {shown} seconds, past {mode} ({limit} seconds)")
     until = None
     if "UntilDateTime" in node:
         text = problems.string(node, "UntilDateTime", loc)
@@ -121,7 +157,9 @@ def compile_wait(node: Mapping[str, Any], loc: Loc, index: int, cx: CompileConte
             try:
                 until = parse_instant(text)
             except ValueError as exc:
-                problems.add(loc.key("UntilDateTime"), f"'{text[:64]}' is not an RFC 3339 date-time: {exc}")
+                problems.add(
+                    loc.key("UntilDateTime"), f"'{text[:64]}' is not an RFC 3339 date-time: {exc}"
+                )
     expressions = {
         name: compile_expression_field(node[name], loc.key(name), problems, INPUT_VARIABLES, name)
         for name in ("Seconds.$", "UntilDateTime.$")
