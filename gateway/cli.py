@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     _add_serve(commands)
+    _add_worker(commands)
     # Imported here, not at the top: cli_remote imports this module (UsageError, run_async).
     from gateway import cli_remote
 
@@ -153,10 +154,6 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     text = _read(args.file)
     mode = _mode(args.mode)
-    if mode is ExecutionMode.STANDARD:
-        raise UsageError(
-            "--mode standard needs the standard engine, which this version does not include yet; use --mode express"
-        )
     try:
         plan = compile_flow(text, mode)
     except InvalidDefinition as exc:
@@ -167,13 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         execution_input = parse_json_object(args.input, "--input")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    from express_engine import ExpressEngine
-    from gateway.integrations import (
-        FunctionInvoker,
-        FunctionRegistry,
-        HttpInvoker,
-        IntegrationRouter,
-    )
+    from gateway.integrations import FunctionRegistry
 
     registry = FunctionRegistry()
     if args.functions:
@@ -181,24 +172,65 @@ def _run(args: argparse.Namespace) -> int:
             registry.load_module(args.functions)
         except ImportError as exc:
             raise UsageError(f"--functions {args.functions}: cannot import it ({exc})") from None
-
-    async def execute() -> dict[str, Any]:
-        router = IntegrationRouter(functions=FunctionInvoker(registry), http=HttpInvoker())
-        try:
-            engine = ExpressEngine(router)
-            result = await engine.run(
-                plan, execution_input, flow_name=plan.name, execution_name=args.name
-            )
-        finally:
-            await router.aclose()
-        return result.summary()
-
+    if mode is ExecutionMode.STANDARD:
+        runner = _run_standard(text.decode("utf-8"), plan, execution_input, registry, args.name)
+    else:
+        runner = _run_express(plan, execution_input, registry, args.name)
     try:
-        summary = run_async(execute())
+        summary = run_async(runner)
     except ServiceError as exc:
         raise UsageError(exc.message) from None
     print(json.dumps(summary, ensure_ascii=False))
     return EXIT_OK if summary["Status"] == "Succeeded" else EXIT_NOT_SUCCEEDED
+
+
+async def _run_express(
+    plan: Any, execution_input: dict[str, Any], registry: Any, name: str
+) -> dict[str, Any]:
+    from express_engine import ExpressEngine
+    from gateway.integrations import FunctionInvoker, HttpInvoker, IntegrationRouter
+
+    router = IntegrationRouter(functions=FunctionInvoker(registry), http=HttpInvoker())
+    try:
+        result = await ExpressEngine(router).run(
+            plan, execution_input, flow_name=plan.name, execution_name=name
+        )
+    finally:
+        await router.aclose()
+    return result.summary()
+
+
+async def _run_standard(
+    definition: str, plan: Any, execution_input: dict[str, Any], registry: Any, name: str
+) -> dict[str, Any]:
+    """A Standard execution against a temporary database, start to end."""
+    import tempfile
+
+    from gateway.integrations import FunctionInvoker, HttpInvoker, IntegrationRouter
+    from shared.results import ExecutionStatus
+    from standard_engine import StandardEngine
+
+    router = IntegrationRouter(functions=FunctionInvoker(registry), http=HttpInvoker())
+    flow_name = plan.name or "flow"
+    with tempfile.TemporaryDirectory(prefix="cloudflow-run-") as directory:
+        engine = await StandardEngine.open(Path(directory) / "run.db", router)
+        try:
+            started = await engine.start_execution(
+                flow_name, 1, definition, name or None, json.dumps(execution_input)
+            )
+            info = started
+            while info.status is ExecutionStatus.RUNNING:
+                info = await engine.describe_execution(flow_name, started.name, wait_seconds=60)
+        finally:
+            await engine.close()
+            await router.aclose()
+    return {
+        "Name": info.name,
+        "Status": info.status.value,
+        "Output": json.loads(info.output) if info.output is not None else None,
+        "ErrorCode": info.error_code,
+        "ErrorMessage": info.error_message,
+    }
 
 
 # -- serve -------------------------------------------------------------------------------------
@@ -281,7 +313,73 @@ def _add_serve(commands: Any) -> None:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         help="log level on stderr (default %(default)s)",
     )
+    serve.add_argument(
+        "--retention-days",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="purge finished Standard executions older than this (default: keep them)",
+    )
     serve.set_defaults(handler=_serve)
+
+
+def _add_worker(commands: Any) -> None:
+    worker = commands.add_parser(
+        "worker",
+        help="serve Python functions to a CloudFlow server as a worker",
+        description="Connect to a server and serve the public functions of the given modules "
+        "for FC:InvokeFunction tasks, until SIGTERM or SIGINT (then drain).",
+    )
+    worker.add_argument("--server", default=os.environ.get("CLOUDFLOW_SERVER", "127.0.0.1:50051"))
+    worker.add_argument(
+        "--functions",
+        action="append",
+        required=True,
+        metavar="MODULE",
+        help="a module of functions (repeatable)",
+    )
+    worker.add_argument(
+        "--concurrency", type=int, default=16, help="invocations run at once (default 16)"
+    )
+    worker.add_argument("--id", default=None, help="a name for this worker in the server's logs")
+    worker.add_argument("--token-file", default=None, help="file holding the server's bearer token")
+    worker.set_defaults(handler=_worker)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from gateway.config import token_from_environment
+    from gateway.worker_sdk import Worker
+
+    logging.basicConfig(
+        level="INFO", stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    token = _read(args.token_file).decode().strip() if args.token_file else token_from_environment()
+    worker = Worker(args.server, token=token, worker_id=args.id, max_concurrency=args.concurrency)
+    for module in args.functions:
+        try:
+            worker.registry.load_module(module)
+        except ImportError as exc:
+            raise UsageError(f"--functions {module}: cannot import it ({exc})") from None
+
+    async def work() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(worker.stop()))
+        runner = asyncio.create_task(worker.run())
+        connected = asyncio.create_task(worker.wait_connected())
+        await asyncio.wait({runner, connected}, return_when=asyncio.FIRST_COMPLETED)
+        if connected.done():
+            print(
+                f"worker connected to {args.server} serving {', '.join(worker.registry.names())}",
+                flush=True,
+            )
+        await runner
+
+    run_async(work())
+    return EXIT_OK
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -311,6 +409,7 @@ def _serve(args: argparse.Namespace) -> int:
             telemetry=args.telemetry or exporter_from_environment(),
             functions_modules=tuple(args.functions),
             allowed_http_hosts=frozenset(args.allow_host) if args.allow_host else None,
+            retention_seconds=args.retention_days * 86_400 if args.retention_days else None,
         )
         return serve(config)
     except (ValueError, OSError, ImportError) as exc:

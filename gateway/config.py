@@ -68,6 +68,8 @@ class ServerConfig:
     """Hosts ``HTTP:Request`` tasks may call; None allows every host."""
     plan_cache_size: int = 4096
     """Compiled plans kept in memory (one per flow revision in use)."""
+    retention_seconds: float | None = None
+    """Finished Standard executions older than this are purged (None: kept until deleted)."""
 
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final, TextIO
 
 import grpc
@@ -42,7 +42,6 @@ log = logging.getLogger("cloudflow.server")
 
 SERVICE_NAME: Final = cloudflow_pb2.DESCRIPTOR.services_by_name["CloudFlow"].full_name
 
-StandardFactory = Callable[[ServerConfig], Awaitable[StandardBackend]]
 ServiceRegistration = Callable[[Any], str]
 """Adds a servicer to a grpc.aio server and returns its full service name (e.g. the TaskWorker
 service): it is then served, listed by reflection and reported by health checks."""
@@ -225,26 +224,30 @@ def _bind(server: Any, config: ServerConfig) -> int:
 # -- cloudflow serve ---------------------------------------------------------------------------
 
 
-def serve(
-    config: ServerConfig,
-    *,
-    standard_factory: StandardFactory | None = None,
-    out: TextIO | None = None,
-) -> int:
+def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     """Run a server on uvloop until SIGTERM or SIGINT, then drain; returns the exit status."""
     import uvloop
 
     configure_tracing(config.telemetry)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_serve(config, standard_factory, out or sys.stdout))
+        runner.run(_serve(config, out or sys.stdout))
     return 0
 
 
-async def _serve(
-    config: ServerConfig, standard_factory: StandardFactory | None, out: TextIO
-) -> None:
-    standard = await standard_factory(config) if standard_factory is not None else None
-    server = await CloudFlowServer.start(config, standard=standard)
+async def _serve(config: ServerConfig, out: TextIO) -> None:
+    from gateway.app import Application
+
+    app = await Application.open(config)
+    try:
+        server = await CloudFlowServer.start(
+            config,
+            standard=app.standard,
+            invoker=app.express_invoker,
+            services=[app.register_worker_service],
+        )
+    except BaseException:
+        await app.close()
+        raise
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -253,4 +256,5 @@ async def _serve(
     await stopping.wait()
     log.info("draining: in-flight calls have %g s to finish", config.grace_seconds)
     await server.stop(config.grace_seconds)
+    await app.close()
     log.info("stopped")

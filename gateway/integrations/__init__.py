@@ -19,8 +19,11 @@ from gateway.integrations.http import HTTP_HOST_NOT_ALLOWED, HTTP_REQUEST, HttpI
 from shared.errors import TASK_FAILED, FlowFailure
 from shared.ports import TaskInvoker, TaskRequest
 
+FNF_START_EXECUTION = "FNF:StartExecution"
+
 __all__ = [
     "FC_INVOKE_FUNCTION",
+    "FNF_START_EXECUTION",
     "HTTP_HOST_NOT_ALLOWED",
     "HTTP_REQUEST",
     "Function",
@@ -40,8 +43,9 @@ class IntegrationRouter:
 
     def __init__(
         self,
-        functions: FunctionInvoker | None = None,
+        functions: TaskInvoker | None = None,
         http: HttpInvoker | None = None,
+        child_flows: TaskInvoker | None = None,
     ) -> None:
         self._http = http
         routes: dict[str, TaskInvoker] = {}
@@ -49,6 +53,8 @@ class IntegrationRouter:
             routes[FC_INVOKE_FUNCTION] = functions
         if http is not None:
             routes[HTTP_REQUEST] = http
+        if child_flows is not None:
+            routes[FNF_START_EXECUTION] = child_flows
         self._routes = routes
 
     @property
