@@ -12,9 +12,27 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "VirtualClock"]
+__all__ = ["Clock", "Deadline", "SystemClock", "VirtualClock"]
+
+
+class Deadline(Protocol):
+    """An async context manager that cancels its body at an instant, raising TimeoutError."""
+
+    async def __aenter__(self) -> object: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None: ...
+
+    def expired(self) -> bool:
+        """True once the deadline has fired (so a TimeoutError came from it)."""
+        ...
 
 
 class Clock(Protocol):
@@ -24,8 +42,8 @@ class Clock(Protocol):
 
     async def sleep_until(self, instant: float) -> None: ...
 
-    def deadline(self, instant: float) -> asyncio.Timeout | _VirtualDeadline:
-        """An async context manager that cancels its body at ``instant`` (raising TimeoutError)."""
+    def deadline(self, instant: float) -> Deadline:
+        """A context manager that cancels its body at ``instant`` (raising TimeoutError)."""
         ...
 
 
@@ -61,10 +79,18 @@ class _VirtualDeadline:
             self._key = self._clock._add_deadline(self._instant, self._timeout)
         return self
 
-    async def __aexit__(self, *exc_info: object) -> bool | None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if self._key is not None:
             self._clock._deadlines.pop(self._key, None)
-        return await self._timeout.__aexit__(*exc_info)  # type: ignore[arg-type]
+        await self._timeout.__aexit__(exc_type, exc, traceback)
+
+    def expired(self) -> bool:
+        return self._timeout.expired()
 
 
 class VirtualClock:
@@ -72,7 +98,8 @@ class VirtualClock:
 
     A background driver lets the event loop run for a while and, when nothing else is
     happening, moves time to the next sleeper or deadline. Use it with tasks that do no
-    real I/O (in-process functions, Pass/Wait flows).
+    real I/O (in-process functions, Pass/Wait flows): the driver cannot see real I/O and
+    would move time while it is in flight.
     """
 
     IDLE_SPINS = 50
@@ -88,7 +115,7 @@ class VirtualClock:
         return self._now
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by hand (waking sleepers and firing deadlines passed)."""
+        """Move time forward by hand, at once (waking sleepers and firing deadlines passed)."""
         self._move_to(self._now + seconds)
 
     async def sleep_until(self, instant: float) -> None:
@@ -98,6 +125,8 @@ class VirtualClock:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (instant, next(self._ids), future))
         self._ensure_driver()
+        # A sleeper cancelled here (its execution timed out, its branch was stopped) leaves
+        # its entry behind; the driver skips done futures so they never move time.
         await future
 
     def deadline(self, instant: float) -> _VirtualDeadline:
@@ -124,13 +153,23 @@ class VirtualClock:
         if self._driver is None or self._driver.done():
             self._driver = asyncio.get_running_loop().create_task(self._drive())
 
+    def _next_instant(self) -> float | None:
+        """The earliest pending sleeper or deadline, dropping sleepers nobody awaits any more."""
+        sleepers = self._sleepers
+        while sleepers and sleepers[0][2].done():
+            heapq.heappop(sleepers)
+        instants = [due for due, _ in self._deadlines.values()]
+        if sleepers:
+            instants.append(sleepers[0][0])
+        return min(instants) if instants else None
+
     async def _drive(self) -> None:
-        while self._sleepers or self._deadlines:
+        while self._next_instant() is not None:
             for _ in range(self.IDLE_SPINS):
                 await asyncio.sleep(0)
-            candidates = [s[0] for s in self._sleepers[:1]] + [d[0] for d in self._deadlines.values()]
-            if candidates:
-                self._move_to(max(self._now, min(candidates)))
+            instant = self._next_instant()
+            if instant is not None:
+                self._move_to(max(self._now, instant))
 
     def _move_to(self, instant: float) -> None:
         self._now = instant

@@ -103,7 +103,8 @@ class Worker:
             self._connected.clear()
             if not self._stopping.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self._reconnect_delay)
+                    async with asyncio.timeout(self._reconnect_delay):
+                        await self._stopping.wait()
 
     async def stop(self, grace: float = 30.0) -> None:
         """Drain: ask for no new invocations, let running ones finish (up to ``grace``), disconnect."""

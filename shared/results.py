@@ -25,7 +25,9 @@ class ExecutionStatus(enum.Enum):
         return self is not ExecutionStatus.RUNNING
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: an Express execution builds one per run, and a frozen dataclass pays an
+# object.__setattr__ per field on construction. Treat it as immutable all the same.
+@dataclass(slots=True)
 class ExecutionResult:
     """The end of one execution."""
 

@@ -32,8 +32,11 @@ class SystemClock:
     async def sleep(self, seconds: float | None, wake: asyncio.Event) -> None:
         if seconds is not None and seconds <= 0:
             return
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that arrives together with the wake-up, which would hang the engine's close().
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await wake.wait()
 
 
 class ManualClock:

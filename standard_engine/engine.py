@@ -334,7 +334,8 @@ class StandardEngine:
                 waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                 execution.waiters.append(waiter)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter, min(wait_seconds, 60.0))
+                    async with asyncio.timeout(min(wait_seconds, 60.0)):
+                        await waiter
             row = await self._store.execution(flow_name, execution_name) or row
         return _info_from_row(row)
 
@@ -533,6 +534,22 @@ class StandardEngine:
             for waiter in execution.waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+
+    def _arm(self, effect: ArmTimer) -> None:
+        timers = self._timers
+        earliest = timers[0][0] if timers else None
+        heapq.heappush(
+            timers,
+            (effect.due, next(self._timer_seq), effect.execution_id, effect.frame, effect.kind),
+        )
+        if earliest is None or effect.due < earliest:
+            self._timer_wake.set()  # the timer loop sleeps until the old head: wake it earlier
+        # Timers of finished executions are dropped lazily when due; a heap much larger
+        # than the work in progress (year-long deadlines of finished executions) is rebuilt.
+        if len(timers) > 1024 and len(timers) > 8 * (len(self._running) + 1):
+            live = [t for t in timers if t[2] in self._running]
+            heapq.heapify(live)
+            self._timers[:] = live
 
     def _dispatch(self, effect: Dispatch) -> None:
         execution, task = effect.execution, effect.task

@@ -180,9 +180,10 @@ class StateBase:
         return {**run.globals, **update}
 
     def _uses_context_after(self) -> bool:
-        return any(
-            t is not None and t.uses_context
-            for t in (self.global_constructor, self.output_constructor)
+        # Written out rather than any(...) over a tuple: this runs on every transition.
+        g, o = self.global_constructor, self.output_constructor
+        return (g is not None and "$Context" in g.variables) or (
+            o is not None and "$Context" in o.variables
         )
 
 
