@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
+from typing import ClassVar
 
 import pytest
 
@@ -94,7 +95,7 @@ async def test_a_thousand_callbacks_reported_in_random_order(tmp_path: Path) -> 
 
 
 class _Hook(BaseHTTPRequestHandler):
-    seen: list[tuple[str, dict[str, object]]] = []
+    seen: ClassVar[list[tuple[str, dict[str, object]]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
