@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import functools
 import heapq
 import itertools
@@ -49,6 +50,7 @@ from shared.plan import ExecutionMode, FlowPlan
 from shared.ports import Entropy, SystemEntropy, TaskInvoker, TaskMode, TaskRequest
 from shared.results import ExecutionInfo, ExecutionStatus, HistoryEvent
 from shared.values import dumps, json_size, parse_json_object
+from standard_engine import tracing
 from standard_engine.clock import EngineClock, SystemClock
 from standard_engine.driver import (
     ITEMS_SUFFIX,
@@ -221,6 +223,7 @@ class StandardEngine:
         )
         execution.next_event_id = row.next_event_id
         execution.parent_token = row.parent_token
+        execution.trace_context = row.trace_context
         execution.run.globals = parse_json_object(row.globals, "globals")
         for key, body in await self._store.frames_of(row.id):
             if key.endswith(ITEMS_SUFFIX):
@@ -270,6 +273,7 @@ class StandardEngine:
                 f"execution '{name}' of flow '{flow_name}' already exists and has finished; use another name"
             )
         input_text = dumps(execution_input)
+        trace_context = tracing.capture()
 
         def apply(tick: Tick) -> ExecutionInfo:
             existing = self._by_name.get((flow_name, name))
@@ -310,9 +314,11 @@ class StandardEngine:
                     1,
                     "{}",
                     parent_token,
+                    trace_context,
                 )
             )
             execution.parent_token = parent_token
+            execution.trace_context = trace_context
             self._adopt(execution)
             self._driver_().start(execution, tick)
             return self._info(execution)
@@ -576,14 +582,25 @@ class StandardEngine:
         self.invocations += 1
         result: Any = None
         error: FlowError | None = None
-        try:
-            result = await self._invoker.invoke(request)
-        except FlowFailure as failure:
-            error = failure.error
-        except Exception as exc:  # a crash inside an integration fails the task, not the engine
-            error = FlowError(
-                errors.TASK_FAILED, f"state '{request.state_name}': {type(exc).__name__}: {exc}"
-            )
+        span = tracing.task_span(
+            execution.trace_context,
+            execution.name,
+            execution.flow_name,
+            request.state_name,
+            request.action,
+        )
+        with span as (headers, outcome):
+            if headers:
+                request = dataclasses.replace(request, headers=headers)
+            try:
+                result = await self._invoker.invoke(request)
+            except FlowFailure as failure:
+                error = failure.error
+            except Exception as exc:  # a crash inside an integration fails the task, not the engine
+                error = FlowError(
+                    errors.TASK_FAILED, f"state '{request.state_name}': {type(exc).__name__}: {exc}"
+                )
+            outcome[0] = error.code if error else None
         if request.mode is not TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
             try:
                 json_size(result)

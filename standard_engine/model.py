@@ -226,5 +226,7 @@ class Execution:
     output_text: str | None = None
     error: FlowError | None = None
     stopped_at: float | None = None
+    trace_context: str | None = None
+    """The starting call's W3C trace context (JSON), parent of the task spans."""
     parent_token: str | None = None
     """Set for a child flow started by a parent's FNF:StartExecution task: its report goes there."""

@@ -50,6 +50,8 @@ MIGRATIONS: tuple[str, ...] = (
     # parent task's token, to report its end to it.
     "ALTER TABLE executions ADD COLUMN parent_token TEXT;"
     "CREATE INDEX executions_unreported ON executions (id) WHERE parent_token IS NOT NULL;",
+    # 3: the W3C trace context of the call that started the execution, for its task spans.
+    "ALTER TABLE executions ADD COLUMN trace_context TEXT;",
 )
 """Schema version N is reached by running MIGRATIONS[N-1]; PRAGMA user_version holds N."""
 
@@ -57,7 +59,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 _EXECUTION_COLUMNS = (
     "id, flow_name, name, revision, status, input, output, error_code, error_message, "
-    "started_at, stopped_at, deadline, next_event_id, globals, parent_token"
+    "started_at, stopped_at, deadline, next_event_id, globals, parent_token, trace_context"
 )
 
 
@@ -78,6 +80,7 @@ class ExecutionRow:
     next_event_id: int
     globals: str
     parent_token: str | None = None
+    trace_context: str | None = None
 
 
 @dataclass(slots=True)
@@ -153,7 +156,7 @@ class Store:
                 )
             if batch.new_executions:
                 await db.executemany(
-                    f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                    f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                     batch.new_executions,
                 )
             if batch.events:

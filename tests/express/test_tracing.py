@@ -14,17 +14,16 @@ from typing import Any
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
-from opentelemetry.util._once import Once
 
 from express_engine import ExpressEngine
 from express_engine.tracing import DISABLED, ExecutionTracer, tracing_enabled
 from gateway.integrations import FunctionError
 from shared.results import ExecutionStatus
 from tests.express.doubles import RecordingInvoker, engine_with, express
+from tests.tracing_support import memory_spans
 
 FLOW = """
 Type: StateMachine
@@ -63,23 +62,8 @@ States:
 
 @pytest.fixture(scope="module")
 def exporter() -> Iterator[InMemorySpanExporter]:
-    provider = trace.get_tracer_provider()
-    installed = not isinstance(provider, TracerProvider)
-    if installed:
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    assert isinstance(provider, TracerProvider)
-    memory = InMemorySpanExporter()
-    processor = SimpleSpanProcessor(memory)
-    provider.add_span_processor(processor)
-    yield memory
-    processor.shutdown()  # the exporter drops later spans: nothing accumulates after us
-    if installed:
-        # Leave the process as we found it: no provider (what opentelemetry's own test
-        # helper, reset_trace_globals, does), so later tests run with tracing off.
-        provider.shutdown()
-        trace._TRACER_PROVIDER_SET_ONCE = Once()
-        trace._TRACER_PROVIDER = None
+    with memory_spans() as memory:
+        yield memory
 
 
 @pytest.fixture
