@@ -1,23 +1,6 @@
-"""A standard-engine process for the crash tests: started, SIGKILLed and restarted by the test.
-
-``python -m tests.standard.crash_child DB CALLS_FILE COUNT`` opens the engine on DB,
-starts COUNT executions (the same names on every start: a running one is returned, a
-finished one is refused), and exits 0 once every one of them has finished. Each function
-call is appended to CALLS_FILE so the test can count repeated calls.
-"""
+"""The flows of the crash test, the executions it starts and the outputs it expects."""
 
 from __future__ import annotations
-
-import asyncio
-import contextlib
-import json
-import os
-import sys
-
-from gateway.integrations import FunctionError, FunctionInvoker, FunctionRegistry, IntegrationRouter
-from shared.errors import ExecutionAlreadyExists
-from shared.results import ExecutionStatus
-from standard_engine import StandardEngine
 
 FLOWS = {
     "waiter": """
@@ -28,7 +11,7 @@ StartAt: Pause
 States:
   - Type: Wait
     Name: Pause
-    Seconds: 1
+    Seconds: 2
     Next: Call
   - Type: Task
     Name: Call
@@ -122,43 +105,3 @@ def expected_output(kind: str, value: dict[str, object]) -> object:
         # retries: at least one, at most one per process that ran the task.
         return {"result": 2 * int(value["v"])}  # type: ignore[call-overload]
     return {"result": 2 * int(value["v"])}  # type: ignore[call-overload]
-
-
-async def main(db: str, calls_file: str, count: int) -> int:
-    fd = os.open(calls_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    failed_once: set[str] = set()
-    registry = FunctionRegistry()
-
-    async def double(event: dict[str, object]) -> dict[str, object]:
-        os.write(fd, f"double {event['key']}\n".encode())
-        await asyncio.sleep(0.05)
-        return {"v": 2 * int(event["v"])}  # type: ignore[call-overload]
-
-    async def flaky(event: dict[str, object]) -> dict[str, object]:
-        key = str(event["key"])
-        os.write(fd, f"flaky {key}\n".encode())
-        if key not in failed_once:  # the first call in each process is throttled
-            failed_once.add(key)
-            raise FunctionError("FC.ResourceThrottled", "slow down")
-        return {"v": 2 * int(event["v"])}  # type: ignore[call-overload]
-
-    registry.register("double", double)
-    registry.register("flaky", flaky)
-    engine = await StandardEngine.open(db, IntegrationRouter(functions=FunctionInvoker(registry)))
-    try:
-        runs = plan(count)
-        for kind, name, value in runs:
-            with contextlib.suppress(ExecutionAlreadyExists):
-                await engine.start_execution(kind, 1, FLOWS[kind], name, json.dumps(value))
-        for kind, name, _ in runs:
-            while (
-                await engine.describe_execution(kind, name, wait_seconds=30)
-            ).status is ExecutionStatus.RUNNING:
-                pass
-    finally:
-        await engine.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]))))
