@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import json
 import logging
@@ -35,6 +36,13 @@ from gateway.api import worker_pb2, worker_pb2_grpc
 from gateway.integrations.functions import FunctionError, FunctionRegistry
 
 __all__ = ["FunctionError", "Worker"]
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_async(fn: Callable[..., Any]) -> bool:
+    """Whether a handler is ``async def`` (decided once per handler, not per call)."""
+    return inspect.iscoroutinefunction(fn)
+
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +198,7 @@ class Worker:
             return worker_pb2.WorkerMessage(failed=failed)
         try:
             event = json.loads(invocation.event) if invocation.event else {}
-            if inspect.iscoroutinefunction(fn):
+            if _is_async(fn):
                 result = await fn(event)
             else:
                 result = await asyncio.to_thread(fn, event)

@@ -83,6 +83,9 @@ class WorkerHub:
         self._waiting: dict[str, deque[_Invocation]] = {}
         self._invocations: dict[str, _Invocation] = {}
         self._cursor = itertools.count()
+        # Invocation ids need to be unique, not secret: a per-hub prefix and a counter.
+        self._id_prefix = uuid.uuid4().hex[:12]
+        self._ids = itertools.count(1)
         self._changed = asyncio.Event()
         self.deliveries = 0
         """Invocations sent to workers, counting re-deliveries (tests and metrics read it)."""
@@ -121,7 +124,7 @@ class WorkerHub:
             )
         event = request.parameters.get("body", {})
         invocation = _Invocation(
-            id=str(uuid.uuid4()),
+            id=f"{self._id_prefix}-{next(self._ids)}",
             function=name,
             request=request,
             event_json=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
@@ -183,9 +186,10 @@ class WorkerHub:
                 )
                 session.outbox.put_nowait(worker_pb2.ServerMessage(cancel=cancel_message))
             self._assign_any(session)
-        queue = self._waiting.get(invocation.function)
-        if queue is not None and invocation in queue:
-            queue.remove(invocation)
+        if session is None:  # still waiting for a worker: take it off its queue
+            queue = self._waiting.get(invocation.function)
+            if queue is not None and invocation in queue:
+                queue.remove(invocation)
 
     def _assign_any(self, session: _Session) -> None:
         for function in session.functions:
@@ -262,15 +266,23 @@ class WorkerHub:
 
     async def _heartbeat(self, session: _Session, invocation_ids: list[str]) -> None:
         lease_until = time.monotonic() + self.lease_seconds
+        tokens = []
         for invocation_id in invocation_ids:
             invocation = session.running.get(invocation_id)
             if invocation is None:
                 continue
             invocation.lease_until = lease_until
-            token = invocation.request.task_token
-            if token and self._heartbeat_sink is not None:
-                with contextlib.suppress(ServiceError):
-                    await self._heartbeat_sink(token)
+            if invocation.request.task_token:
+                tokens.append(invocation.request.task_token)
+        sink = self._heartbeat_sink
+        if tokens and sink is not None:
+            # Together, not one after another: this worker's results wait behind them.
+            await asyncio.gather(*(self._beat(sink, token) for token in tokens))
+
+    @staticmethod
+    async def _beat(sink: HeartbeatSink, token: str) -> None:
+        with contextlib.suppress(ServiceError):
+            await sink(token)
 
     async def expire_leases(self) -> None:
         """Forever: re-deliver invocations whose worker stopped heartbeating."""
@@ -331,15 +343,8 @@ class TaskWorkerServicer(worker_pb2_grpc.TaskWorkerServicer):
         )
         reader = asyncio.create_task(self._read(session, request_iterator))
         try:
-            while True:
-                getter = asyncio.ensure_future(session.outbox.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break  # the worker closed its side
-                message = getter.result()
-                if message is None:
-                    break
+            # _read puts None in the outbox when the worker closes its side of the stream.
+            while (message := await session.outbox.get()) is not None:
                 yield message
         finally:
             reader.cancel()
@@ -353,5 +358,7 @@ class TaskWorkerServicer(worker_pb2_grpc.TaskWorkerServicer):
         try:
             async for message in messages:
                 await self._hub.on_message(session, message)
-        except (grpc.aio.AioRpcError, asyncio.CancelledError):
+        except grpc.aio.AioRpcError:
             pass
+        finally:
+            session.outbox.put_nowait(None)

@@ -110,6 +110,7 @@ class Tick:
     notices: list[ParentNotice] = field(default_factory=list)
     dirty: dict[tuple[int, str], tuple[Execution, Frame | None]] = field(default_factory=dict)
     queue: deque[tuple[Execution, Frame]] = field(default_factory=deque)
+    draining: bool = False
     touched: dict[int, Execution] = field(default_factory=dict)
 
     def save(self, execution: Execution, frame: Frame) -> None:
@@ -323,10 +324,21 @@ class Driver:
     # -- driving a frame ---------------------------------------------------------------
 
     def _drain(self, tick: Tick) -> None:
-        while tick.queue:
-            ex, frame = tick.queue.popleft()
-            if ex.status is ExecutionStatus.RUNNING and ex.frames.get(frame.key) is frame:
-                self._run(ex, frame, None, tick)
+        """Run the frames queued in this tick (new branches and iterations), iteratively.
+
+        Only the outermost call drains: a frame run from here that queues more frames must
+        not start a nested drain, or a Map of thousands of items would recurse as deep.
+        """
+        if tick.draining:
+            return
+        tick.draining = True
+        try:
+            while tick.queue:
+                ex, frame = tick.queue.popleft()
+                if ex.status is ExecutionStatus.RUNNING and ex.frames.get(frame.key) is frame:
+                    self._run(ex, frame, None, tick)
+        finally:
+            tick.draining = False
 
     def _run(
         self, ex: Execution, frame: Frame, outcome: Advance | Failed | None, tick: Tick

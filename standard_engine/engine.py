@@ -174,9 +174,8 @@ class StandardEngine:
                 task.cancel()
         for task in self._background:
             task.cancel()
-        for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # return_exceptions: a reactor that stopped on an error has logged it already.
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self._store.close()
 
     async def _recover(self) -> None:
@@ -250,7 +249,8 @@ class StandardEngine:
         parent's task with that token (FNF:StartExecution in WaitForSystemCallback mode).
         """
         self._check_open()
-        name = execution_name or str(uuid.uuid4())
+        # A generated name starts with a letter, so it obeys the same rules as a given one.
+        name = execution_name or f"exec-{uuid.uuid4()}"
         if not EXECUTION_NAME.fullmatch(name):
             raise InvalidArgument(
                 f"execution name '{name[:140]}' is not valid: use 1-128 letters, digits, '_' or '-', starting with a letter or '_'"
@@ -482,6 +482,11 @@ class StandardEngine:
                     replies.append((item.reply, item.apply(tick), None))
                 except ServiceError as exc:
                     replies.append((item.reply, None, exc))
+                except Exception as exc:
+                    # A bug: memory may now be half-updated. Stop before committing it; a
+                    # restart resumes every execution from its last committed checkpoint.
+                    self._stop_after(exc, inputs, "an internal error while applying a change")
+                    raise
             batch = tick.seal()
             try:
                 if batch:
@@ -489,15 +494,7 @@ class StandardEngine:
             except Exception as exc:
                 # Memory is now ahead of the database: stop rather than act on
                 # transitions that are not durable. A restart resumes from the database.
-                log.exception("the standard engine cannot write its database; stopping")
-                self._failure = exc
-                for reply, _, _ in replies:
-                    if reply is not None and not reply.done():
-                        reply.set_exception(
-                            ServiceError(
-                                "the standard engine could not store the change; retry later"
-                            )
-                        )
+                self._stop_after(exc, inputs, "a failure to write its database")
                 raise
             self._perform(tick)
             for reply, value, error in replies:
@@ -507,6 +504,25 @@ class StandardEngine:
                     reply.set_exception(error)
                 else:
                     reply.set_result(value)
+
+    def _stop_after(self, exc: BaseException, inputs: list[_Input], what: str) -> None:
+        """The reactor stops: fail every caller now instead of letting them wait forever."""
+        log.exception("the standard engine stopped after %s", what, exc_info=exc)
+        self._failure = exc
+        error = ServiceError(
+            f"the standard engine stopped after {what}; restart the server to resume"
+        )
+        for item in inputs:
+            if item.reply is not None and not item.reply.done():
+                item.reply.set_exception(error)
+        while not self._inbox.empty():
+            pending = self._inbox.get_nowait()
+            if pending.reply is not None and not pending.reply.done():
+                pending.reply.set_exception(error)
+        for execution in self._running.values():
+            for waiter in execution.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _perform(self, tick: Tick) -> None:
         for effect in tick.effects:

@@ -8,7 +8,13 @@ import json
 
 import pytest
 
-from shared.errors import ExecutionAlreadyExists, ExecutionNotFound, InvalidArgument, TaskNotWaiting
+from shared.errors import (
+    ExecutionAlreadyExists,
+    ExecutionNotFound,
+    InvalidArgument,
+    ServiceError,
+    TaskNotWaiting,
+)
 from shared.limits import Limits
 from shared.results import ExecutionStatus
 from tests.standard.conftest import Harness
@@ -447,3 +453,56 @@ States:
     assert sorted(cancelled) == sorted(started) and len(started) == 3
     await settle()
     assert len(started) == 3  # no further iteration started after the stop
+
+
+async def test_a_map_of_thousands_of_inline_iterations_does_not_recurse(harness: Harness) -> None:
+    flow = """
+Type: StateMachine
+Name: wide
+SpecVersion: v1
+StartAt: Each
+States:
+  - Type: Map
+    Name: Each
+    ItemsPath: $Input.items
+    Processor:
+      StartAt: Double
+      States:
+        - Type: Pass
+          Name: Double
+          OutputConstructor:
+            v.$: $Input * 2
+          End: true
+    OutputConstructor:
+      count.$: length($Output.Items)
+      last.$: $Output.Items[4999].v
+    End: true
+"""
+    await harness.open()
+    await harness.start(flow, "wide", {"items": list(range(5000))})
+    info = await harness.wait("wide", seconds=60)
+    assert info.status is ExecutionStatus.SUCCEEDED
+    assert json.loads(info.output) == {"count": 5000, "last": 9998}
+
+
+async def test_a_bug_while_applying_stops_the_engine_instead_of_hanging_callers(
+    harness: Harness,
+) -> None:
+    engine = await harness.open()
+
+    def broken(tick: object) -> None:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(ServiceError, match="stopped"):
+        await engine._submit(broken)  # an input whose apply crashes, as a bug would
+    with pytest.raises(ServiceError, match="restart"):
+        await harness.start(WAIT_30_DAYS, "after")
+
+
+async def test_executions_started_without_a_name_get_valid_unique_names(harness: Harness) -> None:
+    engine = await harness.open()
+    names = {(await engine.start_execution("flow", 1, WAIT_30_DAYS, None, "{}")).name for _ in range(40)}
+    assert len(names) == 40
+    assert all(name.startswith("exec-") for name in names)
+    for name in names:
+        assert (await engine.describe_execution("flow", name)).status is ExecutionStatus.RUNNING
