@@ -25,7 +25,7 @@ from gateway.integrations.child_flows import ChildFlows
 from gateway.integrations.functions import function_name
 from gateway.workers import TaskWorkerServicer, WorkerHub
 from shared.plan import ExecutionMode
-from shared.ports import TaskRequest
+from shared.ports import ExecutionObserver, TaskRequest
 from shared.results import ExecutionResult
 from standard_engine import StandardEngine
 
@@ -86,7 +86,9 @@ class Application:
         self._leases = asyncio.create_task(hub.expire_leases(), name="cloudflow-worker-leases")
 
     @classmethod
-    async def open(cls, config: ServerConfig) -> Application:
+    async def open(
+        cls, config: ServerConfig, *, observer: ExecutionObserver | None = None
+    ) -> Application:
         registry = FunctionRegistry()
         for module in config.functions_modules:
             try:
@@ -113,6 +115,7 @@ class Application:
                 standard_router,
                 limits=config.limits,
                 retention_seconds=config.retention_seconds,
+                observer=observer,
             )
         except BaseException:
             await flows.close()
@@ -121,7 +124,7 @@ class Application:
         hub.set_heartbeat_sink(standard.report_task_heartbeat)
         children.standard = standard
         children.express = _ExpressChildren(
-            ExpressEngine(express_router, limits=config.limits),
+            ExpressEngine(express_router, limits=config.limits, observer=observer),
             PlanCache(config.plan_cache_size, config.limits),
         )
         return cls(config, flows, http, hub, express_router, standard)

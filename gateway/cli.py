@@ -314,6 +314,20 @@ def _add_serve(commands: Any) -> None:
         help="log level on stderr (default %(default)s)",
     )
     serve.add_argument(
+        "--console-port",
+        type=int,
+        default=8080,
+        metavar="PORT",
+        help="the web console's HTTP port, beside the gRPC one (default %(default)s; 0 picks a free one)",
+    )
+    serve.add_argument("--no-console", action="store_true", help="do not serve the web console")
+    serve.add_argument(
+        "--metrics-exporter",
+        choices=("none", "console", "otlp"),
+        default="none",
+        help="where metrics go besides the console's /metrics (default %(default)s)",
+    )
+    serve.add_argument(
         "--retention-days",
         type=float,
         default=None,
@@ -410,6 +424,8 @@ def _serve(args: argparse.Namespace) -> int:
             functions_modules=tuple(args.functions),
             allowed_http_hosts=frozenset(args.allow_host) if args.allow_host else None,
             retention_seconds=args.retention_days * 86_400 if args.retention_days else None,
+            console_port=None if args.no_console else args.console_port,
+            metrics_exporter=args.metrics_exporter,
         )
         return serve(config)
     except (ValueError, OSError, ImportError) as exc:

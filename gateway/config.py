@@ -68,6 +68,10 @@ class ServerConfig:
     """Hosts ``HTTP:Request`` tasks may call; None allows every host."""
     plan_cache_size: int = 4096
     """Compiled plans kept in memory (one per flow revision in use)."""
+    console_port: int | None = 8080
+    """The web console's HTTP port (0: a free one); None: no console."""
+    metrics_exporter: str = "none"
+    """Where metrics go besides the console's /metrics: ``none``, ``console`` or ``otlp``."""
     retention_seconds: float | None = None
     """Finished Standard executions older than this are purged (None: kept until deleted)."""
 

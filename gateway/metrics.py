@@ -470,3 +470,29 @@ def _escape_value(text: str) -> str:
 
 def _escape_help(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+class MetricsObserver:
+    """The engines' :class:`shared.ports.ExecutionObserver`, recording to these instruments."""
+
+    def execution_started(self, flow_name: str, mode: str) -> None:
+        record_execution_started(flow_name, mode)
+
+    def execution_finished(self, flow_name: str, mode: str, status: str, seconds: float) -> None:
+        record_execution_finished(flow_name, mode, status, seconds)
+
+    def state_finished(
+        self,
+        flow_name: str,
+        mode: str,
+        state_name: str,
+        state_type: str,
+        outcome: str,
+        seconds: float,
+    ) -> None:
+        record_state(flow_name, mode, state_name, state_type, outcome, seconds)
+
+    def task_finished(
+        self, flow_name: str, mode: str, action: str, outcome: str, seconds: float
+    ) -> None:
+        record_task(flow_name, mode, action, outcome, seconds)

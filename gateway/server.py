@@ -34,7 +34,7 @@ from gateway.integrations import FunctionInvoker, FunctionRegistry, HttpInvoker,
 from gateway.servicer import CloudFlowServicer
 from gateway.standard import StandardBackend
 from gateway.telemetry import TracingInterceptor, configure_tracing, tracing_enabled
-from shared.ports import TaskInvoker
+from shared.ports import ExecutionObserver, TaskInvoker
 
 __all__ = ["SERVICE_NAME", "CloudFlowServer", "serve"]
 
@@ -57,9 +57,14 @@ class CloudFlowServer:
         flows: FlowStore,
         health_servicer: HealthService,
         owned_router: IntegrationRouter | None,
+        express: ExpressHost,
     ) -> None:
         self._server = server
         self._flows = flows
+        self.flows = flows
+        """The flow store (the console reads and writes flows through it too)."""
+        self.express = express
+        """The Express executions hosted here."""
         self._health = health_servicer
         self._owned_router = owned_router
         self._stopped = False
@@ -74,6 +79,7 @@ class CloudFlowServer:
         standard: StandardBackend | None = None,
         invoker: TaskInvoker | None = None,
         services: Sequence[ServiceRegistration] = (),
+        observer: ExecutionObserver | None = None,
     ) -> CloudFlowServer:
         """Open the flow store, bind the port and start serving.
 
@@ -88,7 +94,10 @@ class CloudFlowServer:
             if invoker is None:
                 owned_router = invoker = _router(config)
             engine = ExpressEngine(
-                invoker, limits=config.limits, max_running=config.max_running_express
+                invoker,
+                limits=config.limits,
+                max_running=config.max_running_express,
+                observer=observer,
             )
             express = ExpressHost(engine, PlanCache(config.plan_cache_size, config.limits))
             server = grpc.aio.server(
@@ -113,7 +122,7 @@ class CloudFlowServer:
                 await owned_router.aclose()
             raise
         log.info("serving %s on %s:%d", SERVICE_NAME, config.host, port)
-        return cls(server, port, flows, health_servicer, owned_router)
+        return cls(server, port, flows, health_servicer, owned_router, express)
 
     async def stop(self, grace: float | None) -> None:
         """Drain: report NOT_SERVING, refuse new calls, give calls in flight ``grace`` seconds
@@ -228,23 +237,45 @@ def serve(config: ServerConfig, *, out: TextIO | None = None) -> int:
     """Run a server on uvloop until SIGTERM or SIGINT, then drain; returns the exit status."""
     import uvloop
 
+    from gateway.metrics import configure_metrics
+
     configure_tracing(config.telemetry)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_serve(config, out or sys.stdout))
+    metrics = configure_metrics(config.metrics_exporter, prometheus=True)
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(_serve(config, out or sys.stdout, metrics.prometheus if metrics else None))
+    finally:
+        if metrics is not None:
+            metrics.shutdown()
     return 0
 
 
-async def _serve(config: ServerConfig, out: TextIO) -> None:
+async def _serve(config: ServerConfig, out: TextIO, prometheus: Any) -> None:
     from gateway.app import Application
+    from gateway.console import ConsoleBackend, start_console
+    from gateway.metrics import MetricsObserver, observe_queue_depth, observe_running_executions
 
-    app = await Application.open(config)
+    observer = MetricsObserver()
+    app = await Application.open(config, observer=observer)
+    console = None
     try:
         server = await CloudFlowServer.start(
             config,
             standard=app.standard,
             invoker=app.express_invoker,
             services=[app.register_worker_service],
+            observer=observer,
         )
+        observe_running_executions("Standard", lambda: app.standard.running_count)
+        observe_running_executions("Express", lambda: server.express.running)
+        observe_queue_depth("workers", lambda: app.hub.queue_depth)
+        if config.console_port is not None:
+            backend = ConsoleBackend(
+                server.flows, server.express, app.standard, limits=config.limits
+            )
+            console = await start_console(
+                config.host, config.console_port, backend, token=config.token, metrics=prometheus
+            )
     except BaseException:
         await app.close()
         raise
@@ -253,8 +284,12 @@ async def _serve(config: ServerConfig, out: TextIO) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     print(f"listening on {config.host}:{server.port}", file=out, flush=True)
+    if console is not None:
+        print(f"console on http://{config.host}:{console.port}/", file=out, flush=True)
     await stopping.wait()
     log.info("draining: in-flight calls have %g s to finish", config.grace_seconds)
+    if console is not None:
+        await console.stop()
     await server.stop(config.grace_seconds)
     await app.close()
     log.info("stopped")

@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Entropy", "SystemEntropy", "TaskInvoker", "TaskMode", "TaskRequest"]
+__all__ = [
+    "Entropy",
+    "ExecutionObserver",
+    "SystemEntropy",
+    "TaskInvoker",
+    "TaskMode",
+    "TaskRequest",
+]
 
 
 class TaskMode(enum.Enum):
@@ -75,3 +82,31 @@ class SystemEntropy:
 
     def random_int(self, start: int, end: int) -> int:
         return secrets.randbelow(end - start) + start
+
+
+class ExecutionObserver(Protocol):
+    """Receives what the engines measure; the gateway turns it into metrics.
+
+    ``mode`` is ``"Standard"`` or ``"Express"``; outcomes are ``succeeded``, ``failed``,
+    ``timed_out``. Called on the engine's event loop: implementations must be quick.
+    """
+
+    def execution_started(self, flow_name: str, mode: str) -> None: ...
+
+    def execution_finished(
+        self, flow_name: str, mode: str, status: str, seconds: float
+    ) -> None: ...
+
+    def state_finished(
+        self,
+        flow_name: str,
+        mode: str,
+        state_name: str,
+        state_type: str,
+        outcome: str,
+        seconds: float,
+    ) -> None: ...
+
+    def task_finished(
+        self, flow_name: str, mode: str, action: str, outcome: str, seconds: float
+    ) -> None: ...

@@ -108,6 +108,9 @@ class Tick:
     effects: list[Dispatch | ArmTimer | CancelTask] = field(default_factory=list)
     finished: list[Execution] = field(default_factory=list)
     notices: list[ParentNotice] = field(default_factory=list)
+    started: list[Execution] = field(default_factory=list)
+    state_times: list[tuple[Execution, str, str, str, float]] = field(default_factory=list)
+    """(execution, state name, state type, outcome, seconds) of states left in this tick."""
     dirty: dict[tuple[int, str], tuple[Execution, Frame | None]] = field(default_factory=dict)
     queue: deque[tuple[Execution, Frame]] = field(default_factory=deque)
     draining: bool = False
@@ -143,6 +146,7 @@ class Driver:
     # -- inputs ------------------------------------------------------------------------
 
     def start(self, ex: Execution, tick: Tick) -> None:
+        tick.started.append(ex)
         self._emit(ex, tick, history.EXECUTION_STARTED, "", {"input": ex.run.execution_input})
         root = Frame(
             key="",
@@ -381,6 +385,7 @@ class Driver:
         frame.entered_event = self._emit(
             ex, tick, history.STEP_ENTERED, state.name, {"input": frame.data}
         )
+        frame.entered_at = tick.now
         frame.state_input = None
         token = None
         if isinstance(state, TaskState) and _needs_token(
@@ -395,6 +400,7 @@ class Driver:
             ex.run.globals = outcome.globals
             ex.globals_dirty = True
         self._emit(ex, tick, history.STEP_EXITED, frame.state.name, {"output": outcome.output})
+        self._timed(ex, frame, "succeeded", tick)
         if outcome.next is None:
             return self._frame_finished(ex, frame, outcome.output, tick)
         frame.state_index = outcome.next
@@ -408,6 +414,7 @@ class Driver:
         state = frame.state
         state_input = frame.state_input if frame.state_input is not None else frame.data
         recovery = state.recover(state_input, error, ex.run, frame.retries)
+        self._timed(ex, frame, "failed", tick)
         detail: dict[str, Any] = {"error": error.code, "cause": error.cause}
         if isinstance(recovery, RetryAfter):
             detail["retryAfterSeconds"] = recovery.delay_seconds
@@ -430,6 +437,16 @@ class Driver:
             {"error": recovery.error.code, "cause": recovery.error.cause},
         )
         return self._frame_failed(ex, frame, recovery.error, tick)
+
+    @staticmethod
+    def _timed(ex: Execution, frame: Frame, outcome: str, tick: Tick) -> None:
+        """Note how long the state took, once per entry (for metrics)."""
+        if frame.entered_at is not None:
+            state = frame.state
+            tick.state_times.append(
+                (ex, state.name, state.type_name, outcome, tick.now - frame.entered_at)
+            )
+            frame.entered_at = None
 
     def _block(
         self, ex: Execution, frame: Frame, state: State, effect: Any, tick: Tick

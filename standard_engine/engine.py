@@ -47,7 +47,14 @@ from shared.errors import (
 )
 from shared.limits import DEFAULT_LIMITS, Limits
 from shared.plan import ExecutionMode, FlowPlan
-from shared.ports import Entropy, SystemEntropy, TaskInvoker, TaskMode, TaskRequest
+from shared.ports import (
+    Entropy,
+    ExecutionObserver,
+    SystemEntropy,
+    TaskInvoker,
+    TaskMode,
+    TaskRequest,
+)
 from shared.results import ExecutionInfo, ExecutionStatus, HistoryEvent
 from shared.values import dumps, json_size, parse_json_object
 from standard_engine import tracing
@@ -74,6 +81,7 @@ T = TypeVar("T")
 EXECUTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 MAX_PAGE = 999
 RECENT_NAMES_SECONDS = 120.0
+MODE = "Standard"
 
 
 @dataclass(slots=True)
@@ -94,7 +102,9 @@ class StandardEngine:
         entropy: Entropy,
         limits: Limits,
         retention_seconds: float | None,
+        observer: ExecutionObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._store = store
         self._invoker = invoker
         self._clock = clock
@@ -130,6 +140,7 @@ class StandardEngine:
         entropy: Entropy | None = None,
         limits: Limits = DEFAULT_LIMITS,
         retention_seconds: float | None = None,
+        observer: ExecutionObserver | None = None,
     ) -> StandardEngine:
         """Open (or create) the database, recover every running execution, and start."""
         store = await Store.open(path)
@@ -140,6 +151,7 @@ class StandardEngine:
             entropy=entropy or SystemEntropy(),
             limits=limits,
             retention_seconds=retention_seconds,
+            observer=observer,
         )
         await engine._start()
         return engine
@@ -505,6 +517,16 @@ class StandardEngine:
                 else:
                     reply.set_result(value)
 
+    @staticmethod
+    def _observe(tick: Tick, observer: ExecutionObserver) -> None:
+        for execution in tick.started:
+            observer.execution_started(execution.flow_name, MODE)
+        for execution, state, kind, outcome, seconds in tick.state_times:
+            observer.state_finished(execution.flow_name, MODE, state, kind, outcome, seconds)
+        for execution in tick.finished:
+            seconds = (execution.stopped_at or execution.started_at) - execution.started_at
+            observer.execution_finished(execution.flow_name, MODE, execution.status.value, seconds)
+
     def _stop_after(self, exc: BaseException, inputs: list[_Input], what: str) -> None:
         """The reactor stops: fail every caller now instead of letting them wait forever."""
         log.exception("the standard engine stopped after %s", what, exc_info=exc)
@@ -525,27 +547,22 @@ class StandardEngine:
                     waiter.set_result(None)
 
     def _perform(self, tick: Tick) -> None:
+        finished = {execution.id for execution in tick.finished}
         for effect in tick.effects:
             if isinstance(effect, Dispatch):
-                self._dispatch(effect)
+                if effect.execution.id not in finished:
+                    self._dispatch(effect)
             elif isinstance(effect, ArmTimer):
-                heapq.heappush(
-                    self._timers,
-                    (
-                        effect.due,
-                        next(self._timer_seq),
-                        effect.execution_id,
-                        effect.frame,
-                        effect.kind,
-                    ),
-                )
-                self._timer_wake.set()
+                if effect.execution_id not in finished:
+                    self._arm(effect)
             elif isinstance(effect, CancelTask):
                 task = effect.execution.running_tasks.pop(effect.frame, None)
                 if task is not None:
                     task.cancel()
         for notice in tick.notices:
             self._notify_parent(notice)
+        if self._observer is not None:
+            self._observe(tick, self._observer)
         for execution in tick.finished:
             self._running.pop(execution.id, None)
             self._by_name.pop((execution.flow_name, execution.name), None)
@@ -608,6 +625,7 @@ class StandardEngine:
         with span as (headers, outcome):
             if headers:
                 request = dataclasses.replace(request, headers=headers)
+            started = self._clock.now()
             try:
                 result = await self._invoker.invoke(request)
             except FlowFailure as failure:
@@ -617,6 +635,16 @@ class StandardEngine:
                     errors.TASK_FAILED, f"state '{request.state_name}': {type(exc).__name__}: {exc}"
                 )
             outcome[0] = error.code if error else None
+        if self._observer is not None:
+            kind = (
+                "succeeded"
+                if error is None
+                else "timed_out"
+                if error.code == errors.TIMEOUT
+                else "failed"
+            )
+            seconds = self._clock.now() - started
+            self._observer.task_finished(execution.flow_name, MODE, request.action, kind, seconds)
         if request.mode is not TaskMode.WAIT_FOR_CUSTOM_CALLBACK:
             try:
                 json_size(result)

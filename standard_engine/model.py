@@ -98,6 +98,8 @@ class Frame:
     """This frame's index among its parent's branches or iterations."""
     entered_event: int = 0
     """The StepEntered event id of the current state."""
+    entered_at: float | None = None
+    """When the current state was entered (in memory only: unknown after a restart)."""
     resumed: bool = False
     """True when ENTER re-enters after a retry (no new StepEntered event is needed twice)."""
 

@@ -83,7 +83,7 @@ class Processes:
 
     def start_server(self) -> str:
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port), "--db", str(self.db)],
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port), "--no-console", "--db", str(self.db)],
             cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         assert self.server.stdout is not None

@@ -34,7 +34,7 @@ async def serve(
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("CLOUDFLOW_TOKEN", None)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "serve", "--port", "0",
+        sys.executable, "-m", "gateway.cli", "serve", "--port", "0", "--console-port", "0",
         "--db", str(tmp_path / "cloudflow.db"), *args,
         cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -134,3 +134,39 @@ def console_spans(text: str) -> list[dict[str, Any]]:
         span, position = decoder.raw_decode(text, start)
         spans.append(span)
     return spans
+
+
+async def test_serve_hosts_the_console_and_its_metrics_beside_grpc(tmp_path: Path) -> None:
+    import httpx
+
+    async with serve(tmp_path) as (process, address):
+        assert process.stdout is not None
+        second = (
+            (await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)).decode().strip()
+        )
+        assert second.startswith("console on http://127.0.0.1:"), second
+        console = second.split()[-1]
+        async with CloudFlowClient(address, timeout=30) as client:
+            await client.create_flow("metered", pass_flow(3), mode=ExecutionMode.EXPRESS)
+            await client.start_sync_execution("metered", {})
+            await client.create_flow("durable", pass_flow(3), mode=ExecutionMode.STANDARD)
+            started = await client.start_execution("durable", {}, name="d1")
+            await client.describe_execution("durable", started.name, wait_seconds=10)
+        async with httpx.AsyncClient(base_url=console, trust_env=False) as http:
+            page = await http.get("/")
+            assert page.status_code == 200 and "CloudFlow" in page.text
+            flows = await http.get("/api/flows")
+            assert {f["name"] for f in flows.json()["flows"]} >= {"metered", "durable"}
+            metrics = (await http.get("/metrics")).text
+        assert (
+            'cloudflow_executions_started_total{cloudflow_execution_mode="Express",cloudflow_flow_name="metered"} 1'
+            in metrics
+            or (
+                "cloudflow_executions_started" in metrics
+                and 'cloudflow_flow_name="metered"' in metrics
+            )
+        )
+        assert 'cloudflow_flow_name="durable"' in metrics
+        assert "cloudflow_executions_running" in metrics
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0

@@ -36,7 +36,7 @@ class Server:
 
     def start(self) -> str:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port), "--db", str(self.db),
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port), "--no-console", "--db", str(self.db),
              "--functions", "tests.standard.crash_functions"],
             cwd=REPO, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip

@@ -501,8 +501,26 @@ async def test_a_bug_while_applying_stops_the_engine_instead_of_hanging_callers(
 
 async def test_executions_started_without_a_name_get_valid_unique_names(harness: Harness) -> None:
     engine = await harness.open()
-    names = {(await engine.start_execution("flow", 1, WAIT_30_DAYS, None, "{}")).name for _ in range(40)}
+    names = {
+        (await engine.start_execution("flow", 1, WAIT_30_DAYS, None, "{}")).name for _ in range(40)
+    }
     assert len(names) == 40
     assert all(name.startswith("exec-") for name in names)
     for name in names:
         assert (await engine.describe_execution("flow", name)).status is ExecutionStatus.RUNNING
+
+
+async def test_finished_executions_leave_no_timers_behind(harness: Harness) -> None:
+    flow = WAIT_30_DAYS.replace("Seconds: 2592000", "Seconds: 1")
+    engine = await harness.open()
+    for i in range(300):
+        await harness.start(flow, f"t{i}")
+    harness.clock.advance(2)
+    for i in range(300):
+        assert (await harness.wait(f"t{i}")).status is ExecutionStatus.SUCCEEDED
+    quick = WAIT_30_DAYS.replace("Seconds: 2592000", "Seconds: 0")
+    for i in range(1200):
+        await harness.start(quick, f"q{i}", flow="quick")
+    # Every execution armed a one-year deadline; the finished ones' must not pile up.
+    assert engine.running_count == 0
+    assert len(engine._timers) <= 1024

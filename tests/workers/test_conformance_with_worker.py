@@ -49,7 +49,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("CLOUDFLOW_TOKEN", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0", "--db", str(directory / "cf.db")],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0", "--no-console", "--db", str(directory / "cf.db")],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     worker = None
@@ -86,7 +86,9 @@ async def test_case_through_server_and_worker(stack: Stack, case: Case, mode: st
             check_result(case, index, summary, stack.calls_of(run_id), run.calls)
 
 
-async def _execute(client: CloudFlowClient, flow: str, mode: str, index: int, value: Any) -> dict[str, Any]:
+async def _execute(
+    client: CloudFlowClient, flow: str, mode: str, index: int, value: Any
+) -> dict[str, Any]:
     if mode == "express":
         result = await client.start_sync_execution(flow, value)
         return result.summary()
