@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from express_engine import ExpressEngine, PlanCache
@@ -28,8 +29,11 @@ from shared.plan import ExecutionMode
 from shared.ports import ExecutionObserver, TaskRequest
 from shared.results import ExecutionResult
 from standard_engine import StandardEngine
+from standard_engine.engine import EngineLocked
 
 __all__ = ["Application", "FunctionsThenWorkers"]
+
+log = logging.getLogger(__name__)
 
 WORKER_SERVICE = worker_pb2.DESCRIPTOR.services_by_name["TaskWorker"].full_name
 
@@ -75,7 +79,7 @@ class Application:
         http: HttpInvoker,
         hub: WorkerHub,
         express_invoker: IntegrationRouter,
-        standard: StandardEngine,
+        standard: StandardEngine | None,
     ) -> None:
         self.config = config
         self.hub = hub
@@ -109,6 +113,7 @@ class Application:
             http=http,
             child_flows=children,
         )
+        standard: StandardEngine | None
         try:
             standard = await StandardEngine.open(
                 config.db_path,
@@ -117,11 +122,25 @@ class Application:
                 retention_seconds=config.retention_seconds,
                 observer=observer,
             )
+        except EngineLocked:
+            if not config.reuse_port:
+                await flows.close()
+                await http.aclose()
+                raise
+            # One of several processes sharing a port and a database: another one runs the
+            # standard engine; this one serves Express flows (Standard calls get a clear
+            # FAILED_PRECONDITION).
+            log.warning(
+                "another process runs the standard engine on %s; serving Express flows only",
+                config.db_path,
+            )
+            standard = None
         except BaseException:
             await flows.close()
             await http.aclose()
             raise
-        hub.set_heartbeat_sink(standard.report_task_heartbeat)
+        if standard is not None:
+            hub.set_heartbeat_sink(standard.report_task_heartbeat)
         children.standard = standard
         children.express = _ExpressChildren(
             ExpressEngine(express_router, limits=config.limits, observer=observer),
@@ -140,6 +159,7 @@ class Application:
         self._leases.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._leases
-        await self.standard.close()
+        if self.standard is not None:
+            await self.standard.close()
         await self._flows.close()
         await self._http.aclose()

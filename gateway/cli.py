@@ -402,6 +402,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.config import ServerConfig, token_from_environment
     from gateway.server import serve
     from gateway.telemetry import exporter_from_environment
+    from standard_engine.engine import EngineLocked
 
     logging.basicConfig(
         level=args.log_level,
@@ -428,7 +429,7 @@ def _serve(args: argparse.Namespace) -> int:
             metrics_exporter=args.metrics_exporter,
         )
         return serve(config)
-    except (ValueError, OSError, ImportError) as exc:
+    except (ValueError, OSError, ImportError, EngineLocked) as exc:
         raise UsageError(str(exc)) from None
 
 

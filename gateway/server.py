@@ -266,7 +266,9 @@ async def _serve(config: ServerConfig, out: TextIO, prometheus: Any) -> None:
             services=[app.register_worker_service],
             observer=observer,
         )
-        observe_running_executions("Standard", lambda: app.standard.running_count)
+        standard = app.standard
+        if standard is not None:
+            observe_running_executions("Standard", lambda: standard.running_count)
         observe_running_executions("Express", lambda: server.express.running)
         observe_queue_depth("workers", lambda: app.hub.queue_depth)
         if config.console_port is not None:

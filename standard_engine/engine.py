@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from cachetools import LRUCache
 
@@ -72,7 +72,7 @@ from standard_engine.model import Execution, Frame, scopes_of
 from standard_engine.store import ExecutionRow, Store
 from standard_engine.tokens import TaskTokens
 
-__all__ = ["StandardEngine"]
+__all__ = ["EngineLocked", "StandardEngine"]
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class StandardEngine:
         observer: ExecutionObserver | None = None,
     ) -> None:
         self._observer = observer
+        self._lock: IO[bytes] | None = None
         self._store = store
         self._invoker = invoker
         self._clock = clock
@@ -142,8 +143,17 @@ class StandardEngine:
         retention_seconds: float | None = None,
         observer: ExecutionObserver | None = None,
     ) -> StandardEngine:
-        """Open (or create) the database, recover every running execution, and start."""
-        store = await Store.open(path)
+        """Open (or create) the database, recover every running execution, and start.
+
+        Raises :class:`EngineLocked` when another process runs a standard engine on the
+        same file: two reactors would both resume every running execution.
+        """
+        lock = _lock_database(Path(path))
+        try:
+            store = await Store.open(path)
+        except BaseException:
+            lock.close()
+            raise
         engine = cls(
             store,
             invoker,
@@ -153,6 +163,7 @@ class StandardEngine:
             retention_seconds=retention_seconds,
             observer=observer,
         )
+        engine._lock = lock
         await engine._start()
         return engine
 
@@ -189,6 +200,8 @@ class StandardEngine:
         # return_exceptions: a reactor that stopped on an error has logged it already.
         await asyncio.gather(*self._background, return_exceptions=True)
         await self._store.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
 
     async def _recover(self) -> None:
         """Load every Running execution from its checkpoint and carry it on."""
@@ -807,6 +820,27 @@ class StandardEngine:
     def _tokens_(self) -> TaskTokens:
         assert self._tokens is not None
         return self._tokens
+
+
+class EngineLocked(RuntimeError):
+    """Another process already runs a standard engine on this database file."""
+
+
+def _lock_database(path: Path) -> IO[bytes]:
+    """An exclusive lock beside the database, held while the engine runs (released on exit,
+    also by a crash: the operating system drops it with the process)."""
+    import fcntl
+
+    handle = open(f"{path}.engine-lock", "wb")  # noqa: SIM115 - held open for the engine's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise EngineLocked(
+            f"another process runs the standard engine on {path}; one database has one engine "
+            "(start further processes with --reuse-port to serve Express flows beside it)"
+        ) from None
+    return handle
 
 
 def _info_from_row(row: ExecutionRow) -> ExecutionInfo:

@@ -145,3 +145,19 @@ async def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
         assert [e[0] for e in await store.events(1, 0, 10)] == [1, 2]
     finally:
         await store.close()
+
+
+async def test_one_database_has_one_standard_engine(tmp_path: Path) -> None:
+    from gateway.integrations import IntegrationRouter
+    from standard_engine import StandardEngine
+    from standard_engine.engine import EngineLocked
+
+    path = tmp_path / "one.db"
+    first = await StandardEngine.open(path, IntegrationRouter())
+    try:
+        with pytest.raises(EngineLocked, match="another process runs the standard engine"):
+            await StandardEngine.open(path, IntegrationRouter())
+    finally:
+        await first.close()
+    second = await StandardEngine.open(path, IntegrationRouter())  # the lock went with the first
+    await second.close()
