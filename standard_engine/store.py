@@ -255,6 +255,11 @@ class Store:
         )
         return [ExecutionRow(*row) for row in rows]
 
+    async def all_frames(self) -> list[tuple[int, str, str]]:
+        """Every stored frame (they all belong to running executions): (execution, key, body)."""
+        rows = await self._rows("SELECT execution_id, key, body FROM frames")
+        return [(row[0], row[1], row[2]) for row in rows]
+
     async def frames_of(self, execution_id: int) -> list[tuple[str, str]]:
         rows = await self._rows(
             "SELECT key, body FROM frames WHERE execution_id = ?", (execution_id,)
