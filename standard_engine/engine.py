@@ -84,6 +84,23 @@ RECENT_NAMES_SECONDS = 120.0
 MODE = "Standard"
 
 
+_Reply = tuple["asyncio.Future[Any] | None", Any, "BaseException | None"]
+
+
+def _answer(replies: list[_Reply]) -> None:
+    for reply, value, error in replies:
+        if reply is None or reply.done():
+            continue
+        if error is not None:
+            reply.set_exception(error)
+        else:
+            reply.set_result(value)
+
+
+async def _nothing() -> None:
+    """A commit of an empty batch."""
+
+
 @dataclass(slots=True)
 class _Input:
     apply: Callable[[Tick], Any]
@@ -510,40 +527,51 @@ class StandardEngine:
         return await reply  # type: ignore[no-any-return]
 
     async def _reactor(self) -> None:
+        """Apply, commit, then act; the next tick is applied while this one commits.
+
+        The database is the slow part of a tick, and the loop is idle while aiosqlite's
+        thread writes: so tick N+1 is applied in memory during tick N's commit. Its effects
+        and replies still wait for its own commit, which starts only after N's has ended.
+        """
         inbox = self._inbox
+        committing: tuple[asyncio.Task[None], Tick, list[_Reply], list[_Input]] | None = None
         while True:
-            inputs = [await inbox.get()]
+            inputs = [await inbox.get()] if committing is None else []
             while not inbox.empty():
                 inputs.append(inbox.get_nowait())
-            tick = Tick(now=self._clock.now())
-            replies: list[tuple[asyncio.Future[Any] | None, Any, BaseException | None]] = []
-            for item in inputs:
+            applied = self._apply(inputs) if inputs else None
+            if committing is not None:
+                task, tick, replies, earlier = committing
+                committing = None
                 try:
-                    replies.append((item.reply, item.apply(tick), None))
-                except ServiceError as exc:
-                    replies.append((item.reply, None, exc))
+                    await task
                 except Exception as exc:
-                    # A bug: memory may now be half-updated. Stop before committing it; a
-                    # restart resumes every execution from its last committed checkpoint.
-                    self._stop_after(exc, inputs, "an internal error while applying a change")
+                    # Memory is now ahead of the database: stop rather than act on
+                    # transitions that are not durable. A restart resumes from the database.
+                    self._stop_after(exc, earlier + inputs, "a failure to write its database")
                     raise
-            batch = tick.seal()
+                self._perform(tick)
+                _answer(replies)
+            if applied is not None:
+                tick, replies = applied
+                batch = tick.seal()
+                commit = self._store.commit(batch) if batch else _nothing()
+                committing = (asyncio.ensure_future(commit), tick, replies, inputs)
+
+    def _apply(self, inputs: list[_Input]) -> tuple[Tick, list[_Reply]]:
+        tick = Tick(now=self._clock.now())
+        replies: list[_Reply] = []
+        for item in inputs:
             try:
-                if batch:
-                    await self._store.commit(batch)
+                replies.append((item.reply, item.apply(tick), None))
+            except ServiceError as exc:
+                replies.append((item.reply, None, exc))
             except Exception as exc:
-                # Memory is now ahead of the database: stop rather than act on
-                # transitions that are not durable. A restart resumes from the database.
-                self._stop_after(exc, inputs, "a failure to write its database")
+                # A bug: memory may now be half-updated. Stop before committing it; a
+                # restart resumes every execution from its last committed checkpoint.
+                self._stop_after(exc, inputs, "an internal error while applying a change")
                 raise
-            self._perform(tick)
-            for reply, value, error in replies:
-                if reply is None or reply.done():
-                    continue
-                if error is not None:
-                    reply.set_exception(error)
-                else:
-                    reply.set_result(value)
+        return tick, replies
 
     @staticmethod
     def _observe(tick: Tick, observer: ExecutionObserver) -> None:
@@ -620,6 +648,13 @@ class StandardEngine:
 
     def _dispatch(self, effect: Dispatch) -> None:
         execution, task = effect.execution, effect.task
+        frame = execution.frames.get(effect.frame)
+        if (
+            execution.status is not ExecutionStatus.RUNNING
+            or frame is None
+            or frame.task is not task
+        ):
+            return  # a later tick (applied while this one committed) already moved on
         request = TaskRequest(
             action=task.action,
             parameters=task.parameters,
