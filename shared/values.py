@@ -9,7 +9,7 @@ import json
 import json.encoder
 from typing import Any
 
-__all__ = ["JSON", "dumps", "json_size", "json_type_name", "parse_json_object"]
+__all__ = ["JSON", "dumps", "json_size", "json_type_name", "parse_json", "parse_json_object"]
 
 JSON = Any
 """A JSON-shaped Python value."""
@@ -49,12 +49,29 @@ def json_size(value: JSON) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
+def _reject_constant(name: str) -> Any:
+    # json.loads accepts NaN and Infinity, which JSON does not have and dumps() refuses.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_json(text: str, what: str) -> Any:
+    """Parse any JSON value, or raise ValueError with a message naming ``what``."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply") from None
+
+
 def parse_json_object(text: str, what: str) -> dict[str, Any]:
     """Parse ``text`` as a JSON object or raise ValueError with a message naming ``what``."""
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

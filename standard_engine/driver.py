@@ -171,14 +171,22 @@ class Driver:
                 kind = TimerKind.RETRY if frame.phase is Phase.RETRY else TimerKind.WAIT
                 tick.effects.append(ArmTimer(frame.due, ex.id, frame.key, kind))
             elif frame.phase is Phase.TASK:
-                assert frame.task is not None
-                # At-least-once: the outcome of this call was never committed; call again.
-                tick.effects.append(
-                    Dispatch(ex, frame.key, frame.task, frame.state.name, sum(frame.retries))
-                )
-                if frame.task.deadline is not None:
+                task = frame.task
+                assert task is not None
+                if not task.submitted:
+                    # At-least-once: the outcome of this call was never committed; call again.
+                    # (A submitted callback keeps waiting for its report, token unchanged.)
                     tick.effects.append(
-                        ArmTimer(frame.task.deadline, ex.id, frame.key, TimerKind.TASK)
+                        Dispatch(ex, frame.key, task, frame.state.name, sum(frame.retries))
+                    )
+                if task.deadline is not None:
+                    tick.effects.append(ArmTimer(task.deadline, ex.id, frame.key, TimerKind.TASK))
+                if task.heartbeat is not None:
+                    # A restart is no one's silence: whoever works on it gets a full period.
+                    task.heartbeat_due = tick.now + task.heartbeat
+                    tick.save(ex, frame)
+                    tick.effects.append(
+                        ArmTimer(task.heartbeat_due, ex.id, frame.key, TimerKind.HEARTBEAT)
                     )
         self._drain(tick)
 
@@ -198,6 +206,9 @@ class Driver:
             # The call only delivered the token (or started the child flow); the state
             # completes on a report.
             self._emit(ex, tick, history.TASK_SUBMITTED, frame.state.name, {}, frame.task.id)
+            frame.task.submitted = True
+            tick.save(ex, frame)
+            tick.touched[ex.id] = ex
             return
         self._complete_task(ex, frame, result, error, tick)
 
@@ -214,7 +225,11 @@ class Driver:
         return self._complete_task(ex, frame, output, error, tick)
 
     def heartbeat(self, ex: Execution, claims: TokenClaims, tick: Tick) -> int:
-        """A sign of life from whoever works on the task: its heartbeat deadline moves on."""
+        """A sign of life from whoever works on the task: its heartbeat deadline moves on.
+
+        No timer is armed here: the one already armed re-arms itself at the new deadline
+        when it fires, so a busy task's heartbeats do not pile timers up.
+        """
         frame = self._waiting_task(ex, claims.frame, claims.task_id)
         if frame is None or frame.task is None:
             raise TaskNotWaiting("the task of this token is no longer running")
@@ -223,7 +238,6 @@ class Driver:
             task.heartbeat_due = tick.now + task.heartbeat
             tick.save(ex, frame)
             tick.touched[ex.id] = ex
-            tick.effects.append(ArmTimer(task.heartbeat_due, ex.id, frame.key, TimerKind.HEARTBEAT))
         return task.id
 
     def timer_fired(self, ex: Execution, key: str, kind: str, due: float, tick: Tick) -> None:
@@ -256,6 +270,17 @@ class Driver:
         elif kind == TimerKind.RETRY and frame.phase is Phase.RETRY and frame.due == due:
             frame.phase, frame.due = Phase.ENTER, None
             self._run(ex, frame, None, tick)
+        elif (
+            kind == TimerKind.HEARTBEAT
+            and frame.phase is Phase.TASK
+            and frame.task is not None
+            and frame.task.heartbeat_due is not None
+            and frame.task.heartbeat_due > due
+        ):
+            # A heartbeat came since this timer was armed: wait until the new deadline.
+            tick.effects.append(
+                ArmTimer(frame.task.heartbeat_due, ex.id, frame.key, TimerKind.HEARTBEAT)
+            )
         elif (
             kind == TimerKind.HEARTBEAT
             and frame.phase is Phase.TASK

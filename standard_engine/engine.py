@@ -17,6 +17,7 @@ import base64
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import heapq
 import itertools
 import json
@@ -56,7 +57,7 @@ from shared.ports import (
     TaskRequest,
 )
 from shared.results import ExecutionInfo, ExecutionStatus, HistoryEvent
-from shared.values import dumps, json_size, parse_json_object
+from shared.values import dumps, json_size, parse_json, parse_json_object
 from standard_engine import tracing
 from standard_engine.clock import EngineClock, SystemClock
 from standard_engine.driver import (
@@ -134,7 +135,7 @@ class StandardEngine:
         self._running: dict[int, Execution] = {}
         self._by_name: dict[tuple[str, str], Execution] = {}
         self._recently_finished: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self._plans: LRUCache[tuple[str, int], FlowPlan] = LRUCache(maxsize=1024)
+        self._plans: LRUCache[str, FlowPlan] = LRUCache(maxsize=1024)
         self._inbox: asyncio.Queue[_Input] = asyncio.Queue()
         self._timers: list[tuple[float, int, int, str, str]] = []
         self._timer_seq = itertools.count()
@@ -216,6 +217,9 @@ class StandardEngine:
             task.cancel()
         # return_exceptions: a reactor that stopped on an error has logged it already.
         await asyncio.gather(*self._background, return_exceptions=True)
+        self._fail_waiting(
+            ServiceError("the standard engine is shutting down; retry on the restarted server")
+        )
         await self._store.close()
         if self._lock is not None:
             self._lock.close()  # releases the lock
@@ -260,12 +264,14 @@ class StandardEngine:
             )
 
     async def _load(self, row: ExecutionRow, frames: list[tuple[str, str]]) -> Execution:
-        plan = self._plans.get((row.flow_name, row.revision))
+        plan = self._plans.get(row.plan_digest) if row.plan_digest is not None else None
         if plan is None:
-            definition = await self._store.plan_definition(row.flow_name, row.revision)
+            definition = await self._store.plan_definition(
+                row.plan_digest, row.flow_name, row.revision
+            )
             if definition is None:
-                raise RuntimeError("its flow revision is missing from the plans table")
-            plan = self._plan(row.flow_name, row.revision, definition)
+                raise RuntimeError("its flow definition is missing from the database")
+            plan, _ = self._plan(definition)
         execution = self._new_execution(
             row.id,
             row.flow_name,
@@ -321,7 +327,7 @@ class StandardEngine:
             raise PayloadTooLarge(
                 f"the execution input is {size} bytes, over the limit of {self._limits.max_payload_bytes} bytes"
             )
-        plan = self._plan(flow_name, revision, definition)
+        plan, digest = self._plan(definition)
         running = self._by_name.get((flow_name, name))
         if running is not None:
             return self._info(running)
@@ -353,7 +359,7 @@ class StandardEngine:
                 now,
                 now + plan.timeout_seconds,
             )
-            tick.batch.plans[(flow_name, revision)] = definition
+            tick.batch.plans[digest] = definition
             tick.batch.new_executions.append(
                 (
                     execution.id,
@@ -372,6 +378,7 @@ class StandardEngine:
                     "{}",
                     parent_token,
                     trace_context,
+                    digest,
                 )
             )
             execution.parent_token = parent_token
@@ -396,9 +403,13 @@ class StandardEngine:
             if execution is not None:
                 waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                 execution.waiters.append(waiter)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(min(wait_seconds, 60.0)):
-                        await waiter
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(min(wait_seconds, 60.0)):
+                            await waiter
+                finally:
+                    if waiter in execution.waiters:
+                        execution.waiters.remove(waiter)
             row = await self._store.execution(flow_name, execution_name) or row
         return _info_from_row(row)
 
@@ -478,6 +489,7 @@ class StandardEngine:
         return await self._report(task_token, None, FlowError(error, cause))
 
     async def report_task_heartbeat(self, task_token: str) -> int:
+        self._check_open()
         claims = self._tokens_().verify(task_token)
 
         def apply(tick: Tick) -> int:
@@ -527,36 +539,24 @@ class StandardEngine:
         return await reply  # type: ignore[no-any-return]
 
     async def _reactor(self) -> None:
-        """Apply, commit, then act; the next tick is applied while this one commits.
-
-        The database is the slow part of a tick, and the loop is idle while aiosqlite's
-        thread writes: so tick N+1 is applied in memory during tick N's commit. Its effects
-        and replies still wait for its own commit, which starts only after N's has ended.
-        """
+        """Forever: take every input that has arrived, apply them, commit once, then act."""
         inbox = self._inbox
-        committing: tuple[asyncio.Task[None], Tick, list[_Reply], list[_Input]] | None = None
         while True:
-            inputs = [await inbox.get()] if committing is None else []
+            inputs = [await inbox.get()]
             while not inbox.empty():
                 inputs.append(inbox.get_nowait())
-            applied = self._apply(inputs) if inputs else None
-            if committing is not None:
-                task, tick, replies, earlier = committing
-                committing = None
-                try:
-                    await task
-                except Exception as exc:
-                    # Memory is now ahead of the database: stop rather than act on
-                    # transitions that are not durable. A restart resumes from the database.
-                    self._stop_after(exc, earlier + inputs, "a failure to write its database")
-                    raise
-                self._perform(tick)
-                _answer(replies)
-            if applied is not None:
-                tick, replies = applied
-                batch = tick.seal()
-                commit = self._store.commit(batch) if batch else _nothing()
-                committing = (asyncio.ensure_future(commit), tick, replies, inputs)
+            tick, replies = self._apply(inputs)
+            batch = tick.seal()
+            try:
+                if batch:
+                    await self._store.commit(batch)
+            except Exception as exc:
+                # Memory is now ahead of the database: stop rather than act on
+                # transitions that are not durable. A restart resumes from the database.
+                self._stop_after(exc, inputs, "a failure to write its database")
+                raise
+            self._perform(tick)
+            _answer(replies)
 
     def _apply(self, inputs: list[_Input]) -> tuple[Tick, list[_Reply]]:
         tick = Tick(now=self._clock.now())
@@ -593,6 +593,10 @@ class StandardEngine:
         for item in inputs:
             if item.reply is not None and not item.reply.done():
                 item.reply.set_exception(error)
+        self._fail_waiting(error)
+
+    def _fail_waiting(self, error: ServiceError) -> None:
+        """Answer every input still queued and wake every long-poll."""
         while not self._inbox.empty():
             pending = self._inbox.get_nowait()
             if pending.reply is not None and not pending.reply.done():
@@ -750,10 +754,20 @@ class StandardEngine:
             await self._clock.sleep(delay, self._timer_wake)
 
     async def _retention_loop(self) -> None:
+        """Purge finished executions past the retention age, in bounded batches.
+
+        The deletes go through the reactor like every other write: the store has one
+        writer connection, and two transactions must never interleave on it.
+        """
         assert self._retention is not None
         while True:
-            removed = await self._store.purge_finished(self._clock.now() - self._retention, 500)
-            await asyncio.sleep(0.1 if removed else 60.0)
+            ids = await self._store.finished_before(self._clock.now() - self._retention, 500)
+            if ids:
+                await self._submit(functools.partial(self._purge, ids))
+            await asyncio.sleep(0.1 if ids else 60.0)
+
+    def _purge(self, ids: list[int], tick: Tick) -> None:
+        tick.batch.purged.extend(ids)
 
     def _notify_parent(self, notice: ParentNotice) -> None:
         """Report a child flow's end to its parent task, in a later tick (after its commit)."""
@@ -790,13 +804,14 @@ class StandardEngine:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _plan(self, flow_name: str, revision: int, definition: str) -> FlowPlan:
-        key = (flow_name, revision)
-        plan = self._plans.get(key)
+    def _plan(self, definition: str) -> tuple[FlowPlan, str]:
+        """The compiled plan of a definition and its digest (the key it is stored under)."""
+        digest = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+        plan = self._plans.get(digest)
         if plan is None:
             plan = compile_flow(definition, ExecutionMode.STANDARD, self._limits)
-            self._plans[key] = plan
-        return plan
+            self._plans[digest] = plan
+        return plan, digest
 
     def _new_execution(
         self,
@@ -930,14 +945,7 @@ def _decode_list_token(token: str) -> tuple[float, int]:
 
 
 def _parse_json(text: str, what: str) -> Any:
-    import json
-
-    try:
-        return json.loads(text) if text.strip() else None
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    return parse_json(text, what) if text.strip() else None
 
 
 def _json_list(text: str) -> list[Any]:

@@ -58,6 +58,9 @@ class PendingTask:
     heartbeat: float | None = None
     """HeartbeatSeconds: the longest silence allowed between heartbeats."""
     heartbeat_due: float | None = None
+    submitted: bool = False
+    """The call that delivers a callback's token (or starts a child flow) went through: after a
+    restart the task keeps waiting for its report instead of calling again."""
 
     @property
     def completes_on_report(self) -> bool:
@@ -135,6 +138,7 @@ class Frame:
                     "token": task.token,
                     "heartbeat": task.heartbeat,
                     "heartbeatDue": task.heartbeat_due,
+                    "submitted": task.submitted,
                 },
                 "children": None
                 if self.children is None
@@ -175,6 +179,9 @@ class Frame:
                 task["timeout"],
                 task["deadline"],
                 task["token"],
+                task.get("heartbeat"),
+                task.get("heartbeatDue"),
+                task.get("submitted", False),
             ),
             children=None if children is None else Children(*children),
             parent=raw["parent"],

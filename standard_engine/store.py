@@ -52,6 +52,10 @@ MIGRATIONS: tuple[str, ...] = (
     "CREATE INDEX executions_unreported ON executions (id) WHERE parent_token IS NOT NULL;",
     # 3: the W3C trace context of the call that started the execution, for its task spans.
     "ALTER TABLE executions ADD COLUMN trace_context TEXT;",
+    # 4: definitions by content digest: a flow deleted and created again under the same name
+    # starts again at revision 1, so (flow name, revision) does not name one definition.
+    "CREATE TABLE plan_texts (digest TEXT PRIMARY KEY, definition TEXT NOT NULL) WITHOUT ROWID;"
+    "ALTER TABLE executions ADD COLUMN plan_digest TEXT;",
 )
 """Schema version N is reached by running MIGRATIONS[N-1]; PRAGMA user_version holds N."""
 
@@ -59,7 +63,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 _EXECUTION_COLUMNS = (
     "id, flow_name, name, revision, status, input, output, error_code, error_message, "
-    "started_at, stopped_at, deadline, next_event_id, globals, parent_token, trace_context"
+    "started_at, stopped_at, deadline, next_event_id, globals, parent_token, trace_context, "
+    "plan_digest"
 )
 
 
@@ -81,13 +86,15 @@ class ExecutionRow:
     globals: str
     parent_token: str | None = None
     trace_context: str | None = None
+    plan_digest: str | None = None
 
 
 @dataclass(slots=True)
 class Batch:
     """Everything one engine tick writes, committed in one transaction."""
 
-    plans: dict[tuple[str, int], str] = field(default_factory=dict)
+    plans: dict[str, str] = field(default_factory=dict)
+    """Definitions by their digest (written once each)."""
     new_executions: list[tuple[Any, ...]] = field(default_factory=list)
     """Rows in ``_EXECUTION_COLUMNS`` order."""
     events: list[tuple[Any, ...]] = field(default_factory=list)
@@ -98,6 +105,8 @@ class Batch:
     """execution id → its next event id."""
     globals: dict[int, str] = field(default_factory=dict)
     parents_notified: list[int] = field(default_factory=list)
+    purged: list[int] = field(default_factory=list)
+    """Finished executions to delete with their history (retention)."""
     """Child executions whose end has been reported to their parent task."""
     finished: dict[int, tuple[str, str | None, str | None, str | None, float]] = field(
         default_factory=dict
@@ -112,6 +121,9 @@ class Batch:
             or self.finished
             or self.plans
             or self.globals
+            or self.progress
+            or self.parents_notified
+            or self.purged
         )
 
 
@@ -151,12 +163,17 @@ class Store:
         try:
             if batch.plans:
                 await db.executemany(
-                    "INSERT OR IGNORE INTO plans (flow_name, revision, definition) VALUES (?, ?, ?)",
-                    [(name, revision, text) for (name, revision), text in batch.plans.items()],
+                    "INSERT OR IGNORE INTO plan_texts (digest, definition) VALUES (?, ?)",
+                    list(batch.plans.items()),
                 )
             if batch.new_executions:
+                await db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('max_execution_id', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)",
+                    (max(row[0] for row in batch.new_executions),),
+                )
                 await db.executemany(
-                    f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                    f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES ({', '.join('?' * 17)})",
                     batch.new_executions,
                 )
             if batch.events:
@@ -195,6 +212,12 @@ class Store:
                     "UPDATE executions SET globals = ? WHERE id = ?",
                     [(g, eid) for eid, g in batch.globals.items()],
                 )
+            if batch.purged:
+                ids = [(eid,) for eid in batch.purged]
+                await db.executemany("DELETE FROM events WHERE execution_id = ?", ids)
+                await db.executemany(
+                    "DELETE FROM executions WHERE id = ? AND status != 'Running'", ids
+                )
             if batch.parents_notified:
                 await db.executemany(
                     "UPDATE executions SET parent_token = NULL WHERE id = ?",
@@ -214,25 +237,13 @@ class Store:
             await db.rollback()
             raise
 
-    async def purge_finished(self, stopped_before: float, limit: int) -> int:
-        """Delete up to ``limit`` executions that finished before the instant; returns how many."""
-        db = self._writer
-        rows = await db.execute_fetchall(
+    async def finished_before(self, stopped_before: float, limit: int) -> list[int]:
+        """Up to ``limit`` executions that finished before the instant (retention)."""
+        rows = await self._rows(
             "SELECT id FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? LIMIT ?",
             (stopped_before, limit),
         )
-        ids = [(row[0],) for row in rows]
-        if not ids:
-            return 0
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            await db.executemany("DELETE FROM events WHERE execution_id = ?", ids)
-            await db.executemany("DELETE FROM executions WHERE id = ?", ids)
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
-        return len(ids)
+        return [row[0] for row in rows]
 
     # -- reads -----------------------------------------------------------------------
 
@@ -240,7 +251,11 @@ class Store:
         return bytes(await self._one("SELECT value FROM meta WHERE key = 'token_secret'", ()))
 
     async def max_execution_id(self) -> int:
-        return int(await self._one("SELECT COALESCE(MAX(id), 0) FROM executions", ()))
+        """The highest execution id ever given, purged executions included: ids (and with them
+        task tokens, which name the execution by id) are never reused."""
+        stored = await self._row("SELECT value FROM meta WHERE key = 'max_execution_id'", ())
+        highest = int(await self._one("SELECT COALESCE(MAX(id), 0) FROM executions", ()))
+        return max(highest, int(stored[0]) if stored is not None else 0)
 
     async def running_executions(self) -> list[ExecutionRow]:
         rows = await self._rows(
@@ -266,11 +281,18 @@ class Store:
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def plan_definition(self, flow_name: str, revision: int) -> str | None:
-        row = await self._row(
-            "SELECT definition FROM plans WHERE flow_name = ? AND revision = ?",
-            (flow_name, revision),
-        )
+    async def plan_definition(
+        self, digest: str | None, flow_name: str, revision: int
+    ) -> str | None:
+        """An execution's definition: by digest, or (executions from schema 3 and before) by
+        flow name and revision."""
+        if digest is not None:
+            row = await self._row("SELECT definition FROM plan_texts WHERE digest = ?", (digest,))
+        else:
+            row = await self._row(
+                "SELECT definition FROM plans WHERE flow_name = ? AND revision = ?",
+                (flow_name, revision),
+            )
         return None if row is None else str(row[0])
 
     async def execution(self, flow_name: str, name: str) -> ExecutionRow | None:

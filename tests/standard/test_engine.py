@@ -524,3 +524,53 @@ async def test_finished_executions_leave_no_timers_behind(harness: Harness) -> N
     # Every execution armed a one-year deadline; the finished ones' must not pile up.
     assert engine.running_count == 0
     assert len(engine._timers) <= 1024
+
+
+async def test_a_flow_created_again_under_its_old_name_runs_its_new_definition(
+    harness: Harness,
+) -> None:
+    old = WAIT_30_DAYS.replace("woke: true", "version: old")
+    new = WAIT_30_DAYS.replace("woke: true", "version: new")
+    await harness.open()
+    await harness.start(old, "before")  # revision 1 of the first flow of that name
+    await harness.close()
+    await harness.open()
+    await harness.start(new, "after")  # revision 1 again, after a delete and a create
+    harness.clock.advance(31 * DAY)
+    assert json.loads((await harness.wait("before")).output) == {"version": "old"}
+    assert json.loads((await harness.wait("after")).output) == {"version": "new"}
+
+
+async def test_a_report_with_nan_is_refused_and_the_engine_carries_on(harness: Harness) -> None:
+    tokens: list[str] = []
+
+    @harness.function("notify")
+    async def notify(event: dict[str, str]) -> dict[str, bool]:
+        tokens.append(event["token"])
+        return {"sent": True}
+
+    engine = await harness.open()
+    await harness.start(CALLBACK, "n1")
+    while not tokens:
+        await asyncio.sleep(0.01)
+    with pytest.raises(InvalidArgument, match="NaN"):
+        await engine.report_task_succeeded(tokens[0], '{"x": NaN}')
+    with pytest.raises(InvalidArgument, match="NaN"):
+        await engine.start_execution("flow", 1, WAIT_30_DAYS, "n2", '{"x": NaN}')
+    await engine.report_task_succeeded(tokens[0], '{"x": 1}')
+    assert (await harness.wait("n1")).status is ExecutionStatus.SUCCEEDED
+
+
+async def test_execution_ids_are_never_reused_after_a_purge(harness: Harness) -> None:
+    flow = WAIT_30_DAYS.replace("Seconds: 2592000", "Seconds: 0")
+    engine = await harness.open(retention_seconds=1)
+    await harness.start(flow, "old")
+    assert (await harness.wait("old")).status is ExecutionStatus.SUCCEEDED
+    first_id = await engine._store.max_execution_id()
+    harness.clock.advance(10)
+    while await engine._store.finished_before(harness.clock.now(), 10):
+        await asyncio.sleep(0.05)
+    await harness.close()
+    engine = await harness.open()
+    await harness.start(flow, "new")
+    assert await engine._store.max_execution_id() == first_id + 1

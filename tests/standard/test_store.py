@@ -122,6 +122,7 @@ async def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
             "{}",
             None,  # parent_token
             None,  # trace_context
+            None,  # plan_digest
         )
         good = Batch(new_executions=[row], events=[(1, 1, "ExecutionStarted", "", 0.0, "{}", 0)])
         await store.commit(good)
