@@ -357,6 +357,12 @@ def _add_worker(commands: Any) -> None:
     )
     worker.add_argument("--id", default=None, help="a name for this worker in the server's logs")
     worker.add_argument("--token-file", default=None, help="file holding the server's bearer token")
+    worker.add_argument(
+        "--tls", action="store_true", help="connect over TLS (system root certificates)"
+    )
+    worker.add_argument(
+        "--tls-ca", default=None, metavar="PEM", help="connect over TLS trusting this CA"
+    )
     worker.set_defaults(handler=_worker)
 
 
@@ -371,7 +377,14 @@ def _worker(args: argparse.Namespace) -> int:
         level="INFO", stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     token = _read(args.token_file).decode().strip() if args.token_file else token_from_environment()
-    worker = Worker(args.server, token=token, worker_id=args.id, max_concurrency=args.concurrency)
+    worker = Worker(
+        args.server,
+        token=token,
+        worker_id=args.id,
+        max_concurrency=args.concurrency,
+        tls=args.tls,
+        root_certificates=_read(args.tls_ca) if args.tls_ca else None,
+    )
     for module in args.functions:
         try:
             worker.registry.load_module(module)

@@ -292,6 +292,7 @@ async def _serve(config: ServerConfig, out: TextIO, prometheus: Any) -> None:
     log.info("draining: in-flight calls have %g s to finish", config.grace_seconds)
     if console is not None:
         await console.stop()
+    app.hub.disconnect_all()  # worker streams would otherwise hold the drain for its whole grace
     await server.stop(config.grace_seconds)
     await app.close()
     log.info("stopped")

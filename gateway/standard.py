@@ -15,7 +15,8 @@ from shared.results import ExecutionInfo, ExecutionStatus, HistoryEvent
 __all__ = ["NO_STANDARD_ENGINE", "StandardBackend", "no_standard_engine"]
 
 NO_STANDARD_ENGINE: Final = (
-    "Standard executions need the standard engine, which this server does not include yet"
+    "this server process runs no standard engine (with --reuse-port only one process on a "
+    "database runs it); send Standard calls, and connect workers, to the process that does"
 )
 
 

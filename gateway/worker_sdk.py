@@ -61,8 +61,17 @@ class Worker:
         max_concurrency: int = 16,
         registry: FunctionRegistry | None = None,
         reconnect_delay: float = 1.0,
+        tls: bool = False,
+        root_certificates: bytes | None = None,
     ) -> None:
+        """``tls`` (or ``root_certificates``, PEM) connects over TLS, as a server started with
+        ``--tls-cert`` needs; a bearer ``token`` should only travel over TLS off loopback."""
         self._target = target
+        self._credentials = (
+            grpc.ssl_channel_credentials(root_certificates)
+            if tls or root_certificates is not None
+            else None
+        )
         self._token = token
         self._worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self._max = max(1, max_concurrency)
@@ -98,7 +107,12 @@ class Worker:
         metadata = (("authorization", f"Bearer {self._token}"),) if self._token else None
         while not self._stopping.is_set():
             try:
-                async with grpc.aio.insecure_channel(self._target) as channel:
+                channel_factory = (
+                    grpc.aio.secure_channel(self._target, self._credentials)
+                    if self._credentials is not None
+                    else grpc.aio.insecure_channel(self._target)
+                )
+                async with channel_factory as channel:
                     stub = worker_pb2_grpc.TaskWorkerStub(channel)  # type: ignore[no-untyped-call]
                     await self._session(stub, metadata)
             except grpc.aio.AioRpcError as exc:

@@ -204,6 +204,12 @@ class WorkerHub:
 
     # -- the stream of one worker --------------------------------------------------------
 
+    def disconnect_all(self) -> None:
+        """End every worker's stream (at shutdown): running invocations are handed back and
+        the workers reconnect, to this server once it is back or to another."""
+        for session in list(self._sessions.values()):
+            session.outbox.put_nowait(None)
+
     async def open_session(self, hello: worker_pb2.WorkerHello) -> _Session:
         functions = frozenset(n for n in hello.function_names if n)
         if not functions:

@@ -330,6 +330,7 @@ class StandardEngine:
         plan, digest = self._plan(definition)
         running = self._by_name.get((flow_name, name))
         if running is not None:
+            _check_same_parent(running, parent_token)
             return self._info(running)
         if await self._store.execution(flow_name, name) is not None:
             raise ExecutionAlreadyExists(
@@ -341,6 +342,7 @@ class StandardEngine:
         def apply(tick: Tick) -> ExecutionInfo:
             existing = self._by_name.get((flow_name, name))
             if existing is not None:
+                _check_same_parent(existing, parent_token)
                 return self._info(existing)
             if (flow_name, name) in self._recently_finished:
                 raise ExecutionAlreadyExists(
@@ -888,6 +890,15 @@ class StandardEngine:
     def _tokens_(self) -> TaskTokens:
         assert self._tokens is not None
         return self._tokens
+
+
+def _check_same_parent(running: Execution, parent_token: str | None) -> None:
+    """A running child flow reports to one parent task: another parent may not adopt it."""
+    if parent_token is not None and running.parent_token != parent_token:
+        raise ExecutionAlreadyExists(
+            f"execution '{running.name}' of flow '{running.flow_name}' is already running for "
+            "another task; give the child flow a unique executionName (or none)"
+        )
 
 
 class EngineLocked(RuntimeError):
